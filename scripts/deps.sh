@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages Porescope needs, skipping those present.
+#   scripts/deps.sh build   — to build and run the application
+#   scripts/deps.sh test    — also the test peers (tifffile, mrcfile, scipy,
+#                             scikit-image, ImageJ), Xvfb and validators
+set -euo pipefail
+
+build_pkgs=(
+  meson ninja-build pkg-config gcc gettext
+  libglib2.0-dev libglib2.0-bin libgtk-4-dev libepoxy-dev libcglm-dev
+  libtiff-dev zlib1g-dev libjson-glib-dev
+  libgl1-mesa-dri
+)
+test_pkgs=(
+  xvfb xauth
+  python3 python3-numpy python3-scipy python3-skimage python3-tifffile python3-mrcfile
+  desktop-file-utils appstream
+  imagej
+)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = "test" ]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
