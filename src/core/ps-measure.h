@@ -122,7 +122,8 @@ void ps_object_table_free (PsObjectTable *table);
 
 /* Crofton weights c_d (sum 1) for @spacing (nm): the fraction of the unit
  * sphere nearer (in angle) to ±d than to any other of the 13 directions,
- * d taken in physical units. Deterministic numerical integration. */
+ * d taken in physical units. Deterministic numerical integration (accurate
+ * to ~5e-5); the last result is cached. */
 void ps_measure_crofton_weights (const double spacing[3], double weights[PS_MEASURE_N_DIRECTIONS]);
 
 /* Equivalent diameter (nm) of a volume in nm³. */

@@ -27,9 +27,11 @@ typedef struct
   float maxsum;                   /* max of D(p) + D(q) over the faces */
 } Entry;
 
-/* Open-addressing hash map, one per thread. */
+/* Open-addressing hash map, one per thread (two cache lines apart: no
+ * false sharing of n). */
 typedef struct
 {
+  _Alignas (128)
   Entry *slots;
   size_t cap;                     /* power of two */
   size_t n;
@@ -111,15 +113,17 @@ face_rows (Map *m, const uint32_t *a, const uint32_t *b, const float *da, const 
     {
       __m256i va = _mm256_loadu_si256 ((const __m256i *) (a + i));
       __m256i vb = _mm256_loadu_si256 ((const __m256i *) (b + i));
-      unsigned eq = (unsigned) _mm256_movemask_ps (_mm256_castsi256_ps (_mm256_cmpeq_epi32 (va, vb)));
-      unsigned ne = ~eq & 0xffu;
-      while (ne != 0)
+      /* lanes with a == b, a == 0 or b == 0 are no shared face */
+      const __m256i zero = _mm256_setzero_si256 ();
+      __m256i skip = _mm256_or_si256 (_mm256_cmpeq_epi32 (va, vb),
+                                      _mm256_or_si256 (_mm256_cmpeq_epi32 (va, zero),
+                                                       _mm256_cmpeq_epi32 (vb, zero)));
+      unsigned hit = ~(unsigned) _mm256_movemask_ps (_mm256_castsi256_ps (skip)) & 0xffu;
+      while (hit != 0)
         {
-          int k = __builtin_ctz (ne);
-          uint32_t la = a[i + k], lb = b[i + k];
-          if (la != 0 && lb != 0)
-            map_add (m, la, lb, axis, da ? da[i + k] + db[i + k] : 0.0f);
-          ne &= ne - 1;
+          int k = __builtin_ctz (hit);
+          map_add (m, a[i + k], b[i + k], axis, da ? da[i + k] + db[i + k] : 0.0f);
+          hit &= hit - 1;
         }
     }
 #endif
@@ -189,7 +193,7 @@ ps_network_run (const PsNetworkParams *params, PsNetwork **out, const PsProgress
   if ((st = ps_memory_check (need)) != PS_OK)
     return st;
 
-  Map *maps = calloc ((size_t) n_threads, sizeof *maps);
+  Map *maps = ps_aligned_calloc ((size_t) n_threads * sizeof *maps);
   if (maps == NULL)
     return PS_ERROR_NO_MEMORY;
   atomic_int stop = 0;
@@ -321,7 +325,7 @@ ps_network_run (const PsNetworkParams *params, PsNetwork **out, const PsProgress
 
   for (int t = 0; t < n_threads; t++)
     free (maps[t].slots);
-  free (maps);
+  ps_aligned_free (maps);
   free (all);
   if (stopped != 0)
     {
