@@ -91,19 +91,26 @@ test_extract_all (void)
       }
 }
 
-/* Big enough that the threaded paths run (≥ 64 Ki values per slice). */
+/* Big enough that the threaded paths run (≥ 1 Mi values per yz slice,
+ * ≥ 8 MiB per xy or xz slice): the result must not depend on the team. */
 static void
 test_extract_threads (void)
 {
-  const size_t nx = 70, ny = 300, nz = 260, elem = 4;
-  g_autofree guint8 *grid = make_grid (elem, nx, ny, nz);
-  for (int o = PS_SLICE_XY; o <= PS_SLICE_YZ; o++)
+  static const struct { size_t nx, ny, nz; PsSliceOrientation o; } cases[] = {
+    { 8, 1030, 1030, PS_SLICE_YZ },
+    { 2100, 1000, 2, PS_SLICE_XY },
+    { 2100, 2, 1000, PS_SLICE_XZ },
+  };
+  const size_t elem = 4;
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
     {
-      size_t w, h;
+      size_t nx = cases[c].nx, ny = cases[c].ny, nz = cases[c].nz, w, h;
+      PsSliceOrientation o = cases[c].o;
+      g_autofree guint8 *grid = make_grid (elem, nx, ny, nz);
       ps_slice_size (o, nx, ny, nz, &w, &h);
       g_autofree guint8 *a = g_malloc (w * h * elem);
       g_autofree guint8 *b = g_malloc (w * h * elem);
-      size_t idx[] = { 0, 17, (o == PS_SLICE_XY ? nz : o == PS_SLICE_XZ ? ny : nx) - 1 };
+      size_t idx[] = { 0, 1, (o == PS_SLICE_XY ? nz : o == PS_SLICE_XZ ? ny : nx) - 1 };
       for (gsize k = 0; k < G_N_ELEMENTS (idx); k++)
         {
           g_assert_cmpint (ps_slice_extract (grid, elem, nx, ny, nz, o, idx[k], a, 1), ==, PS_OK);
@@ -303,7 +310,7 @@ test_render_threads_invalid (void)
   PsSliceRender r = { .slice = slice, .width = w, .height = h, .x0 = 3.3, .y0 = -7.1,
                       .dx = 0.61, .dy = 0.59, .lo = 0.2f, .hi = 0.9f,
                       .interpolation = PS_INTERPOLATION_LINEAR };
-  size_t ow = 520, oh = 450;
+  size_t ow = 1100, oh = 1000; /* ≥ 1 Mi pixels: the threaded path */
   g_autofree guint32 *a = g_new (guint32, ow * oh);
   g_autofree guint32 *b = g_new (guint32, ow * oh);
   g_assert_cmpint (ps_slice_render (&r, a, ow, oh, ow, 1), ==, PS_OK);

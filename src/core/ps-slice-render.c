@@ -163,7 +163,9 @@ ps_slice_render (const PsSliceRender *r, uint32_t *out, size_t out_width, size_t
   const uint32_t nan_color = OPAQUE | (r->nan_color & 0xffffff);
   const bool linear = r->interpolation == PS_INTERPOLATION_LINEAR;
   int team = ps_threads_resolve (n_threads);
-  if (n_pixels < ((size_t) 1 << 15))
+  /* ~2 ns per pixel: below 1 Mi pixels one thread finishes before a busy
+   * machine would schedule a second one (see ps-slice.c). */
+  if (n_pixels < ((size_t) 1 << 20))
     team = 1;
 
 #pragma omp parallel for num_threads(team) schedule(static)

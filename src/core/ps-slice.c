@@ -7,9 +7,11 @@
 #include "ps-size.h"
 #include "ps-stats.h"
 
-/* Below this many values per slice a single thread is faster than waking a
- * team (~10 µs): 64 Ki values is ~20 µs of strided gathering. */
-#define PS_SLICE_PARALLEL_MIN ((size_t) 1 << 16)
+/* Below this many values a single thread is used. Waking a team costs
+ * ~10 µs on an idle machine, but when another process keeps a core busy the
+ * team waits for a scheduler time slice (4–8 ms measured), so a parallel
+ * region only pays off for work of a few milliseconds: 1 Mi strided values. */
+#define PS_SLICE_PARALLEL_MIN ((size_t) 1 << 20)
 
 /* Yz tiles: Z_BLOCK output columns per row are gathered from Z_BLOCK planes
  * at once, so every output row segment is written as whole cache lines, and
