@@ -88,9 +88,10 @@ measure (const PsLabels *l, const float *intensity, const float *dist, const uin
 {
   PsMeasureParams p = { 0 };
   PsObjectTable *t = NULL;
+  PsDistanceMap map = { .dist_nm = dist };
   p.labels = l;
   p.intensity = intensity;
-  p.distance = dist;
+  p.distance = dist ? &map : NULL;
   p.exterior = ext;
   p.n_threads = threads;
   g_assert_cmpint (ps_measure_run (&p, &t, NULL), ==, PS_OK);
@@ -227,6 +228,24 @@ test_inscribed (void)
     dmax = MAX (dmax, d[i]);
   PsObjectTable *t = measure (l, NULL, d, NULL, 2);
   g_assert_cmpfloat (t->objects[0].inscribed_diameter_nm, ==, 2.0 * dmax);
+
+  /* The same through an exact squared-distance map (ps_edt_run_squared). */
+  PsGrid grid = ps_grid_make (18, 18, 18, 0.8);
+  PsEdtParams ep;
+  ps_edt_params_init (&ep);
+  uint8_t *mask = g_new (uint8_t, 18 * 18 * 18);
+  uint32_t *d2 = g_new (uint32_t, 18 * 18 * 18);
+  for (size_t i = 0; i < 18 * 18 * 18; i++)
+    mask[i] = l->data[i] != 0;
+  g_assert_cmpint (ps_edt_run_squared (&ep, &grid, mask, d2, NULL), ==, PS_OK);
+  PsDistanceMap m2 = { .dist2 = d2, .metric = ps_edt_metric (&grid) };
+  PsMeasureParams mp = { .labels = l, .distance = &m2 };
+  PsObjectTable *t2 = NULL;
+  g_assert_cmpint (ps_measure_run (&mp, &t2, NULL), ==, PS_OK);
+  g_assert_cmpfloat_with_epsilon (t2->objects[0].inscribed_diameter_nm, 2.0 * dmax, 1e-5);
+  ps_object_table_free (t2);
+  g_free (mask);
+  g_free (d2);
   g_assert_cmpfloat (t->objects[0].inscribed_diameter_nm, >=, 2 * (6 - sqrt (3) / 2) * 0.8);
   g_assert_cmpfloat (t->objects[0].inscribed_diameter_nm, <=, 2 * 7 * 0.8);
   ps_object_table_free (t);
@@ -275,7 +294,8 @@ test_brute (void)
     ext[(i * 7919) % n] = 1;
   const double origin[3] = { 10.0, -3.5, 2.25 };
 
-  PsMeasureParams p = { .labels = l, .intensity = inten, .distance = dist, .exterior = ext, .n_threads = 3 };
+  PsDistanceMap map = { .dist_nm = dist };
+  PsMeasureParams p = { .labels = l, .intensity = inten, .distance = &map, .exterior = ext, .n_threads = 3 };
   memcpy (p.origin_nm, origin, sizeof origin);
   PsObjectTable *t = NULL;
   g_assert_cmpint (ps_measure_run (&p, &t, NULL), ==, PS_OK);

@@ -108,7 +108,8 @@ test_two_spheres (void)
   paint_spheres (l, c, 2, 8 * s);
   float *d = brute_distance (l);
   PsObjectTable *t = measure (l);
-  PsNetworkParams np = { .labels = l, .distance = d, .objects = t, .n_threads = 2 };
+  PsDistanceMap map = { .dist_nm = d };
+  PsNetworkParams np = { .labels = l, .distance = &map, .objects = t, .n_threads = 2 };
   PsNetwork *net = NULL;
   g_assert_cmpint (ps_network_run (&np, &net, NULL), ==, PS_OK);
   g_assert_cmpuint (net->n_nodes, ==, 2);
@@ -235,7 +236,8 @@ test_brute (void)
               maxsum[a][b] = MAX (maxsum[a][b], d[i] + d[nb[ax]]);
             }
         }
-  PsNetworkParams np = { .labels = l, .distance = d, .n_threads = 4 };
+  PsDistanceMap map = { .dist_nm = d };
+  PsNetworkParams np = { .labels = l, .distance = &map, .n_threads = 4 };
   PsNetwork *net = NULL, *net1 = NULL;
   g_assert_cmpint (ps_network_run (&np, &net, NULL), ==, PS_OK);
   np.n_threads = 1;

@@ -45,7 +45,8 @@ typedef struct
   double area;                  /* Crofton surface area (nm²), raster order */
   uint32_t lo[3], hi[3];        /* inclusive bounds; lo > hi while empty */
   uint32_t label;
-  float maxdist;
+  float maxdist;                /* float maps: max distance (nm) */
+  uint32_t maxd2;               /* integer maps: max squared distance */
   uint8_t open;
 } Acc;
 
@@ -121,6 +122,8 @@ acc_merge (Acc *dst, const Acc *src)
     }
   if (src->maxdist > dst->maxdist)
     dst->maxdist = src->maxdist;
+  if (src->maxd2 > dst->maxd2)
+    dst->maxd2 = src->maxd2;
   dst->open |= src->open;
 }
 
@@ -298,7 +301,7 @@ run_starts (const uint32_t *row, size_t nx, uint64_t *bits)
  * and half the dependency chain. */
 static inline void
 run_add (Acc *a, size_t x0, size_t x1, size_t y, size_t z, const float *f,
-         const float *vi, const float *vd, const uint8_t *ve)
+         const float *vi, const float *vd, const uint32_t *vd2, const uint8_t *ve)
 {
   uint64_t len = x1 - x0;
   a->voxels += len;
@@ -350,6 +353,13 @@ run_add (Acc *a, size_t x0, size_t x1, size_t y, size_t z, const float *f,
         m = vd[i] > m ? vd[i] : m;
       a->maxdist = m;
     }
+  if (vd2 != NULL)
+    {
+      uint32_t m = a->maxd2;
+      for (i = x0; i < x1; i++)
+        m = vd2[i] > m ? vd2[i] : m;
+      a->maxd2 = m;
+    }
   if (ve != NULL && !a->open)
     {
       uint8_t any = 0;
@@ -390,7 +400,8 @@ measure_rows (const PsMeasureParams *p, const Kernel *k, Scratch *s, float *f, s
        * phase, label 0) cost nothing per voxel. */
       run_starts (row, nx, s->bits);
       const float *vi = p->intensity ? p->intensity + off : NULL;
-      const float *vd = p->distance ? p->distance + off : NULL;
+      const float *vd = p->distance && !p->distance->dist2 ? p->distance->dist_nm + off : NULL;
+      const uint32_t *vd2 = p->distance && p->distance->dist2 ? p->distance->dist2 + off : NULL;
       const uint8_t *ve = p->exterior ? p->exterior + off : NULL;
       const size_t n_words = (nx + 63) / 64;
       size_t x = 0, w = 0;
@@ -408,7 +419,7 @@ measure_rows (const PsMeasureParams *p, const Kernel *k, Scratch *s, float *f, s
               Acc *a = scratch_get (s, l);
               if (a == NULL)
                 return;
-              run_add (a, x, x1, y, z, f, vi, vd, ve);
+              run_add (a, x, x1, y, z, f, vi, vd, vd2, ve);
             }
           x = x1;
         }
@@ -702,7 +713,14 @@ ps_measure_run (const PsMeasureParams *params, PsObjectTable **out, const PsProg
             }
           o->volume_nm3 = (double) a->voxels * vox;
           o->equivalent_diameter_nm = ps_measure_equivalent_diameter (o->volume_nm3);
-          o->inscribed_diameter_nm = params->distance != NULL ? 2.0 * (double) a->maxdist : NAN;
+          if (params->distance == NULL)
+            o->inscribed_diameter_nm = NAN;
+          else if (params->distance->dist2 != NULL)
+            o->inscribed_diameter_nm = a->maxd2 == PS_EDT_INFINITE
+                                         ? INFINITY
+                                         : 2.0 * sqrt ((double) a->maxd2) * params->distance->metric.unit_nm;
+          else
+            o->inscribed_diameter_nm = 2.0 * (double) a->maxdist;
           double area = a->area;
           o->surface_area_nm2 = area;
           o->sphericity = area > 0.0 ? cbrt (M_PI) * pow (6.0 * o->volume_nm3, 2.0 / 3.0) / area : NAN;

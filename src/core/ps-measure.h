@@ -39,8 +39,9 @@
  * surface of the material (such objects are flagged touches_border).
  *
  * Inscribed diameter: 2 × the maximum over the object of @distance, the
- * phase's Euclidean distance map (distance in nm from a voxel centre to the
- * nearest voxel centre of the other phase). NaN when no map is given.
+ * phase's Euclidean distance map (ps-edt.h: nm from a voxel centre to the
+ * nearest voxel centre of the other phase; exact squared integers or float
+ * nm). NaN when no map is given; +Inf for a phase without any background.
  *
  * Miles–Lantuéjoul weight (Miles 1974; Lantuéjoul 1980): an object that does
  * not touch the box faces and whose bounding box spans b_i voxels of the n_i
@@ -62,6 +63,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ps-edt.h"
 #include "ps-status.h"
 #include "ps-volume.h"
 
@@ -105,7 +107,7 @@ typedef struct
 {
   const PsLabels *labels;     /* required; labels 1..n_labels, 0 = not an object */
   const float *intensity;     /* nullable; same geometry (mean_intensity) */
-  const float *distance;      /* nullable; same geometry, nm (inscribed diameter) */
+  const PsDistanceMap *distance; /* nullable; the phase's distance map (inscribed diameter) */
   const uint8_t *exterior;    /* nullable; non-zero = connected to the sample exterior (open) */
   double origin_nm[3];        /* the label volume's corner in the reporting frame (nm) */
   int n_threads;              /* 0 = all */

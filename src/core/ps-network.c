@@ -102,10 +102,20 @@ map_add (Map *m, uint32_t a, uint32_t b, int axis, float dsum)
     e->maxsum = dsum;
 }
 
-/* Pairs (a[i], b[i]) with a[i] != b[i], both non-zero: a shared face. */
+/* D(p) + D(q) in nm for voxel indices @p, @q. */
+static inline float
+dsum (const PsDistanceMap *D, size_t p, size_t q)
+{
+  if (D == NULL)
+    return 0.0f;
+  return (float) (ps_distance_map_nm (D, p) + ps_distance_map_nm (D, q));
+}
+
+/* Pairs (a[i], b[i]) with a[i] != b[i], both non-zero: a shared face. @ia
+ * and @ib are the voxel indices of a[0] and b[0] (for the distance map). */
 static void
-face_rows (Map *m, const uint32_t *a, const uint32_t *b, const float *da, const float *db,
-           size_t n, int axis)
+face_rows (Map *m, const uint32_t *a, const uint32_t *b, const PsDistanceMap *D, size_t ia,
+           size_t ib, size_t n, int axis)
 {
   size_t i = 0;
 #if defined(__AVX2__)
@@ -122,7 +132,7 @@ face_rows (Map *m, const uint32_t *a, const uint32_t *b, const float *da, const 
       while (hit != 0)
         {
           int k = __builtin_ctz (hit);
-          map_add (m, a[i + k], b[i + k], axis, da ? da[i + k] + db[i + k] : 0.0f);
+          map_add (m, a[i + k], b[i + k], axis, dsum (D, ia + i + k, ib + i + k));
           hit &= hit - 1;
         }
     }
@@ -131,7 +141,7 @@ face_rows (Map *m, const uint32_t *a, const uint32_t *b, const float *da, const 
     {
       uint32_t la = a[i], lb = b[i];
       if (la != lb && la != 0 && lb != 0)
-        map_add (m, la, lb, axis, da ? da[i] + db[i] : 0.0f);
+        map_add (m, la, lb, axis, dsum (D, ia + i, ib + i));
     }
 }
 
@@ -185,7 +195,7 @@ ps_network_run (const PsNetworkParams *params, PsNetwork **out, const PsProgress
   const size_t nx = lab->nx, ny = lab->ny, nz = lab->nz;
   const size_t n_rows = ny * nz;
   const uint32_t *L = lab->data;
-  const float *D = params->distance;
+  const PsDistanceMap *D = params->distance;
   const int n_threads = ps_threads_resolve (params->n_threads);
   size_t need;
   if (!ps_size_mul ((size_t) lab->n_labels + 1, sizeof (uint32_t), &need))
@@ -222,13 +232,12 @@ ps_network_run (const PsNetworkParams *params, PsNetwork **out, const PsProgress
           {
             size_t off = (z * ny + y) * nx;
             const uint32_t *row = L + off;
-            const float *drow = D ? D + off : NULL;
             if (nx > 1)
-              face_rows (m, row, row + 1, drow, drow ? drow + 1 : NULL, nx - 1, 0);
+              face_rows (m, row, row + 1, D, off, off + 1, nx - 1, 0);
             if (y + 1 < ny)
-              face_rows (m, row, row + nx, drow, drow ? drow + nx : NULL, nx, 1);
+              face_rows (m, row, row + nx, D, off, off + nx, nx, 1);
             if (z + 1 < nz)
-              face_rows (m, row, row + nx * ny, drow, drow ? drow + nx * ny : NULL, nx, 2);
+              face_rows (m, row, row + nx * ny, D, off, off + nx * ny, nx, 2);
           }
         if (m->failed)
           atomic_store (&stop, 1);

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ps-edt.h"
 #include "ps-measure.h"
 #include "ps-status.h"
 #include "ps-volume.h"
@@ -53,7 +54,7 @@ typedef struct
 typedef struct
 {
   const PsLabels *labels;         /* required */
-  const float *distance;          /* nullable: the phase's distance map (nm) */
+  const PsDistanceMap *distance;  /* nullable: the phase's distance map */
   const PsObjectTable *objects;   /* nullable: centroids for length_nm (else NaN) */
   int n_threads;                  /* 0 = all */
 } PsNetworkParams;
