@@ -377,6 +377,10 @@ test_brute (void)
           border |= lo[a] == 0 || hi[a] == (a == 0 ? nx : a == 1 ? ny : nz);
         }
       g_assert_cmpint (o->touches_border, ==, border);
+      if (border || area == 0)
+        g_assert_true (isnan (o->sphericity));
+      else
+        g_assert_cmpfloat_with_epsilon (o->sphericity, cbrt (M_PI) * pow (6 * cnt * vox, 2.0 / 3.0) / area, 1e-5);
       if (border)
         g_assert_cmpfloat (o->edge_weight, ==, 0.0);
       else

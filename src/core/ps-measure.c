@@ -723,7 +723,7 @@ ps_measure_run (const PsMeasureParams *params, PsObjectTable **out, const PsProg
             o->inscribed_diameter_nm = 2.0 * (double) a->maxdist;
           double area = a->area;
           o->surface_area_nm2 = area;
-          o->sphericity = area > 0.0 ? cbrt (M_PI) * pow (6.0 * o->volume_nm3, 2.0 / 3.0) / area : NAN;
+
           const uint64_t s3[3] = { a->sx, a->sy, a->sz };
           bool border = false;
           double weight = 1.0;
@@ -740,6 +740,8 @@ ps_measure_run (const PsMeasureParams *params, PsObjectTable **out, const PsProg
             }
           o->touches_border = border;
           o->edge_weight = border ? 0.0 : weight;
+          /* A cut object's surface lacks its cut faces: no sphericity. */
+          o->sphericity = area > 0.0 && !border ? cbrt (M_PI) * pow (6.0 * o->volume_nm3, 2.0 / 3.0) / area : NAN;
           o->open = a->open != 0;
           o->mean_intensity = a->n_finite > 0 ? a->isum / (double) a->n_finite : NAN;
         }

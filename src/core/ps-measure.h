@@ -85,7 +85,8 @@ typedef struct
   double equivalent_diameter_nm;  /* (6V/π)^(1/3) */
   double inscribed_diameter_nm;   /* 2 × max distance; NaN without a distance map */
   double surface_area_nm2;        /* Crofton, 13 directions; 0 if no boundary inside the box */
-  double sphericity;              /* π^(1/3)(6V)^(2/3)/S (Wadell); NaN when S = 0 */
+  double sphericity;              /* π^(1/3)(6V)^(2/3)/S (Wadell); NaN when S = 0 or
+                                   * touches_border (a cut object's S lacks the cut) */
   double centroid_nm[3];          /* in the frame given by PsMeasureParams.origin_nm */
   uint32_t bbox_lo[3];            /* inclusive voxel indices of the label volume */
   uint32_t bbox_hi[3];            /* exclusive */
