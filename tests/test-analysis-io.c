@@ -179,7 +179,7 @@ test_objects_csv (void)
 static char *
 all_text (const PsAnalysisResult *r)
 {
-  PsAnalysisSource src = { "in.tif", NULL, "porescope-cli analyze in.tif" };
+  PsAnalysisSource src = { "in.tif", NULL };
   GString *s = g_string_new (NULL);
   for (int ph = 0; ph < 2; ph++)
     {
@@ -226,7 +226,7 @@ test_summary (void)
 {
   g_autoptr(PsVolume) v = make_volume ();
   PsAnalysisResult *r = analyse (v, 0.3);
-  PsAnalysisSource src = { "dir/in \"quoted\".tif", "seeds.csv", NULL };
+  PsAnalysisSource src = { "dir/in \"quoted\".tif", "seeds.csv" };
   g_autofree char *text = ps_analysis_format_summary_json (r, &src);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
@@ -288,7 +288,7 @@ test_write_folder (void)
   PsAnalysisResult *r2 = analyse (v, 3.0);
   g_autofree char *dir = ps_test_tmp_path ("out/nested");
   g_autoptr(GError) error = NULL;
-  PsAnalysisSource src = { "in.tif", NULL, NULL };
+  PsAnalysisSource src = { "in.tif", NULL };
   g_assert_true (ps_analysis_write (r1, &src, dir, NULL, &error));
   g_assert_no_error (error);
   for (int i = 0; ps_analysis_file_names[i]; i++)

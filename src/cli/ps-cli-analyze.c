@@ -77,19 +77,6 @@ parse_double (const char *text, double *out)
   return TRUE;
 }
 
-static char *
-command_line (int argc, char **argv)
-{
-  GString *s = g_string_new ("porescope-cli");
-  for (int i = 0; i < argc; i++)
-    {
-      g_autofree char *q = g_shell_quote (argv[i]);
-      g_string_append_c (s, ' ');
-      g_string_append (s, strpbrk (argv[i], " \t\n'\"\\$`*?[]{}()<>|&;#~") ? q : argv[i]);
-    }
-  return g_string_free (s, FALSE);
-}
-
 static void
 print_result (const PsAnalysisResult *r, const char *outdir)
 {
@@ -123,7 +110,6 @@ ps_cli_analyze (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(PsVolume) vol = NULL;
   g_autoptr(PsSeedEdits) edits = ps_seed_edits_new ();
-  g_autofree char *cmdline = command_line (argc, argv);
   PsAnalysisParams params;
   PsAnalysisResult *result = NULL;
   PsBox box;
@@ -205,7 +191,7 @@ ps_cli_analyze (int argc, char **argv)
       return ps_cli_fail_error (PS_CLI_EXIT_FAILURE, error);
     }
 
-  PsAnalysisSource source = { argv[1], opt_seeds, cmdline };
+  PsAnalysisSource source = { argv[1], opt_seeds };
   gboolean ok = ps_analysis_write (result, &source, opt_output, ps_cli_progress_begin (_("Writing")), &error);
   ps_cli_progress_end ();
   if (!ok)

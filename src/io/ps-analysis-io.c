@@ -369,8 +369,6 @@ ps_analysis_format_summary_json (const PsAnalysisResult *r, const PsAnalysisSour
   add_string (b, "program", "Porescope");
   add_string (b, "version", PACKAGE_VERSION);
   add_string (b, "input", source ? source->input_path : NULL);
-  if (source != NULL && source->command_line != NULL)
-    add_string (b, "command_line", source->command_line);
 
   /* Every parameter used, defaults resolved. */
   json_builder_set_member_name (b, "parameters");

@@ -46,12 +46,12 @@
 
 G_BEGIN_DECLS
 
-/* Provenance that the core does not know. */
+/* Provenance that the core does not know. Nothing here may depend on who
+ * runs the analysis (CLI or GUI), so their files are byte-identical. */
 typedef struct
 {
   const char *input_path;       /* the analysed file (nullable) */
-  const char *seeds_path;       /* the --seeds file (nullable) */
-  const char *command_line;     /* how it was run (nullable; the GUI passes NULL) */
+  const char *seeds_path;       /* the seed-edit file the edits came from (nullable) */
 } PsAnalysisSource;
 
 typedef enum
