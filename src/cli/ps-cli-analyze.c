@@ -130,7 +130,8 @@ ps_cli_analyze (int argc, char **argv)
   /* Options first: bad usage is reported before the volume is read. */
   if (opt_smooth != NULL)
     {
-      g_autofree char *s = g_ascii_strdown (g_strstrip (g_strdup (opt_smooth)), -1);
+      g_autofree char *t = g_strstrip (g_strdup (opt_smooth));
+      g_autofree char *s = g_ascii_strdown (t, -1);
       double sigma;
       if (strcmp (s, "none") == 0)
         params.smooth = PS_SMOOTH_NONE;

@@ -55,7 +55,7 @@ typedef struct
  * n and the pointers cost more than the work itself). */
 typedef struct
 {
-  _Alignas (128)
+  _Alignas (64)
   int32_t *slot;                /* n_labels + 1 entries, -1 = absent */
   uint32_t max_label;           /* n_labels: larger values are invalid input */
   Acc *accs;
@@ -660,7 +660,8 @@ ps_measure_run (const PsMeasureParams *params, PsObjectTable **out, const PsProg
               }
             if (!s->failed)
               {
-                memcpy (s->arena + s->arena_n, s->accs, s->n * sizeof (Acc));
+                if (s->n > 0)
+                  memcpy (s->arena + s->arena_n, s->accs, s->n * sizeof (Acc));
                 where[c].thread = tid;
                 where[c].off = s->arena_n;
                 where[c].n = s->n;

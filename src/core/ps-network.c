@@ -31,7 +31,7 @@ typedef struct
  * false sharing of n). */
 typedef struct
 {
-  _Alignas (128)
+  _Alignas (64)
   Entry *slots;
   size_t cap;                     /* power of two */
   size_t n;

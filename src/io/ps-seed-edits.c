@@ -225,7 +225,8 @@ parse_number (const char *text, double *out)
 static int
 column_of (const char *header_name)
 {
-  g_autofree char *n = g_ascii_strdown (g_strstrip (g_strdup (header_name)), -1);
+  g_autofree char *t = g_strstrip (g_strdup (header_name));
+  g_autofree char *n = g_ascii_strdown (t, -1);
   static const char *const alt[N_COLS] = { "x", "y", "z", "action", "x2", "y2", "z2" };
   for (int c = 0; c < N_COLS; c++)
     if (strcmp (n, col_names[c]) == 0 || strcmp (n, alt[c]) == 0)
@@ -340,7 +341,8 @@ ps_seed_edits_parse (PsSeedEdits *edits, const char *text, gsize len, const char
         if (!have[c])
           return fail (error, &lx, line, _("column %s is empty"), col_names[c]);
 
-      g_autofree char *act = action ? g_ascii_strdown (g_strstrip (g_strdup (action)), -1) : g_strdup ("");
+      g_autofree char *act_t = g_strstrip (g_strdup (action ? action : ""));
+      g_autofree char *act = g_ascii_strdown (act_t, -1);
       gboolean second = have[COL_X2] || have[COL_Y2] || have[COL_Z2];
       if (edits->add->len + edits->remove->len + edits->merges->len + got->add->len + got->remove->len +
           got->merges->len >= PS_SEED_EDITS_MAX_EDITS)
