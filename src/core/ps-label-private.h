@@ -24,7 +24,9 @@ typedef struct
   bool invert;          /* _PS_REGION_MASK only */
 } _PsRegion;
 
-/* Labels 1 … n in raster order of first voxel; 0 outside the region. */
+/* Labels 1 … n in raster order of first voxel; 0 outside the region. With
+ * @sizes non-NULL, *sizes receives a malloc'ed array of n + 1 voxel counts
+ * (index = label; the caller frees it). */
 PsStatus _ps_label_region (const PsGrid *grid, const _PsRegion *region, int connectivity,
                            int n_threads, uint32_t *labels, uint32_t *n_labels,
-                           const PsProgress *progress);
+                           uint64_t **sizes, const PsProgress *progress);

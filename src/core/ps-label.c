@@ -247,15 +247,18 @@ link_runs (uint32_t *parent, const Run *a, size_t na, uint32_t na0, const Run *b
 
 PsStatus
 _ps_label_region (const PsGrid *grid, const _PsRegion *region, int connectivity, int nt,
-                  uint32_t *labels, uint32_t *n_labels, const PsProgress *progress)
+                  uint32_t *labels, uint32_t *n_labels, uint64_t **sizes,
+                  const PsProgress *progress)
 {
   const size_t nx = grid->nx, ny = grid->ny, nz = grid->nz, n_rows = ny * nz;
   size_t bytes;
   LabelJob j = { nx, ny, nz, *region, NULL, NULL, { { 0 } }, 0 };
   j.n_nb = row_neighbours (connectivity, j.nb);
   PsStatus st = PS_OK;
-  uint64_t *row_start = NULL;
+  uint64_t *row_start = NULL, *size = NULL;
   uint32_t *parent = NULL;
+  if (sizes != NULL)
+    *sizes = NULL;
 
   if (!ps_size_mul (n_rows + 1, sizeof (uint64_t), &bytes) || ps_memory_check (bytes) != PS_OK)
     return PS_ERROR_TOO_LARGE;
@@ -433,7 +436,17 @@ _ps_label_region (const PsGrid *grid, const _PsRegion *region, int connectivity,
   for (uint32_t r = 0; r < (uint32_t) n_runs; r++)
     parent[r] = parent[r] == r ? ++count : parent[parent[r]];
 
-  /* Pass 2: write the labels, run by run. */
+  if (sizes != NULL)
+    {
+      size = calloc ((size_t) count + 1, sizeof (uint64_t));
+      if (size == NULL)
+        {
+          st = PS_ERROR_NO_MEMORY;
+          goto out;
+        }
+    }
+
+  /* Pass 2: write the labels, run by run (and count voxels per label). */
   _ps_work_init (&w2, progress, "Labelling", 0.6, 1.0, nz);
 #pragma omp parallel num_threads(nt) reduction(|:failed)
   {
@@ -460,6 +473,11 @@ _ps_label_region (const PsGrid *grid, const _PsRegion *region, int connectivity,
                 uint32_t l = parent[first + k];
                 for (; x < runs[k].x1; x++)
                   out[x] = l;
+                if (size != NULL)
+                  {
+#pragma omp atomic
+                    size[l] += runs[k].x1 - runs[k].x0;
+                  }
               }
             for (; x < nx; x++)
               out[x] = 0;
@@ -482,9 +500,15 @@ _ps_label_region (const PsGrid *grid, const _PsRegion *region, int connectivity,
     }
   if (n_labels != NULL)
     *n_labels = count;
+  if (sizes != NULL)
+    {
+      *sizes = size;
+      size = NULL;
+    }
   ps_progress_report (progress, 1.0, "Labelling");
 
 out:
+  free (size);
   free (parent);
   free (row_start);
   return st;
@@ -501,5 +525,6 @@ ps_label_run (const PsLabelParams *params, const PsGrid *grid, const uint8_t *ma
     return PS_ERROR_INVALID_PARAMETER;
   _PsRegion region = { _PS_REGION_MASK, mask, params->invert };
   return _ps_label_region (grid, &region, params->connectivity,
-                           ps_threads_resolve (params->n_threads), labels, n_labels, progress);
+                           ps_threads_resolve (params->n_threads), labels, n_labels, NULL,
+                           progress);
 }
