@@ -789,6 +789,27 @@ ps_document_get_spacing (PsDocument *self, double spacing[3])
     spacing[a] = self->volume ? self->volume->spacing[a] : 1.0;
 }
 
+double
+ps_document_get_value_step (PsDocument *self)
+{
+  g_return_val_if_fail (PS_IS_DOCUMENT (self), 0.0);
+  if (self->info == NULL)
+    return 0.0;
+  switch (self->info->dtype)
+    {
+    case PS_DTYPE_BIT:
+    case PS_DTYPE_U8:
+    case PS_DTYPE_I8:
+    case PS_DTYPE_U16:
+    case PS_DTYPE_I16:
+    case PS_DTYPE_U32:
+    case PS_DTYPE_I32:
+      return 1.0;
+    default:
+      return 0.0;
+    }
+}
+
 float
 ps_document_get_value (PsDocument *self, gsize x, gsize y, gsize z)
 {

@@ -124,6 +124,9 @@ gboolean      ps_document_is_demo          (PsDocument      *self);
 /* Voxel size in nm along x, y, z (1 nm when unknown). */
 void          ps_document_get_spacing      (PsDocument      *self,
                                             double           spacing[3]);
+/* The spacing of the values the file can hold: 1 for integer sample types
+ * (u8, u16, i16, …), 0 for float data or unknown. */
+double        ps_document_get_value_step   (PsDocument      *self);
 float         ps_document_get_value        (PsDocument      *self,
                                             gsize            x,
                                             gsize            y,

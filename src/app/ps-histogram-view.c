@@ -111,17 +111,37 @@ ps_histogram_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
 
   /* Rebin the fine histogram to one column per pixel: column c covers
-   * values [v(c), v(c+1)); bins are assigned by their centres. */
+   * values [v(c), v(c+1)); bins are assigned by their centres. Integer data
+   * (u8, u16 files) with fewer values than pixels would leave empty columns
+   * between the values — a comb — so there each value gets a bar one value
+   * wide instead. */
   n_cols = (int) (width - 2 * PAD);
   double *cols = g_new0 (double, n_cols);
   double bin_w = (h->hi - h->lo) / (double) h->n_bins, peak = 0;
-  for (size_t i = 0; i < h->n_bins; i++)
+  double step = ps_document_get_value_step (self->document);
+  double px_per_value = n_cols / (hi - lo);
+  if (step > 0 && px_per_value * step > 1.0)
     {
-      double centre = h->lo + (i + 0.5) * bin_w;
-      int c = (int) floor ((centre - lo) / (hi - lo) * n_cols);
-      if (c >= 0 && c < n_cols)
-        cols[c] += (double) h->counts[i];
+      for (size_t i = 0; i < h->n_bins; i++)
+        {
+          if (h->counts[i] == 0)
+            continue;
+          double centre = h->lo + (i + 0.5) * bin_w;
+          double v = round (centre / step) * step;
+          int c0 = (int) floor ((v - step / 2 - lo) / (hi - lo) * n_cols);
+          int c1 = (int) ceil ((v + step / 2 - lo) / (hi - lo) * n_cols);
+          for (int c = MAX (c0, 0); c < MIN (c1, n_cols); c++)
+            cols[c] += (double) h->counts[i];
+        }
     }
+  else
+    for (size_t i = 0; i < h->n_bins; i++)
+      {
+        double centre = h->lo + (i + 0.5) * bin_w;
+        int c = (int) floor ((centre - lo) / (hi - lo) * n_cols);
+        if (c >= 0 && c < n_cols)
+          cols[c] += (double) h->counts[i];
+      }
   for (int c = 0; c < n_cols; c++)
     {
       cols[c] = log1p (cols[c]);

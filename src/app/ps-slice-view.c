@@ -7,8 +7,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "ps-format.h"
 #include "ps-memory.h"
-#include "ps-slice-view.h"
+#include "ps-slice-view-private.h"
 
 /* Empty space around the slice when it is fitted to the canvas (px). */
 #define FIT_MARGIN 6.0
@@ -552,17 +553,16 @@ nice_length (double px_per_nm, double max_px)
   return best;
 }
 
+/* Scale bar label: nm as everywhere in the UI (SPEC.md); voxels when the
+ * file had no voxel size. */
 static char *
 format_length (double nm, gboolean known)
 {
+  g_autofree char *num = ps_format_length (nm);
   if (!known)
     /* Translators: a scale bar of N voxels, for data without a voxel size */
-    return g_strdup_printf (_("%g vox"), nm);
-  if (nm >= 1000)
-    return g_strdup_printf ("%g µm", nm / 1000);
-  if (nm < 1)
-    return g_strdup_printf ("%g Å", nm * 10);
-  return g_strdup_printf ("%g nm", nm);
+    return g_strdup_printf (_("%s vox"), num);
+  return g_strdup_printf ("%s nm", num);
 }
 
 static void
@@ -656,8 +656,16 @@ update_header (PsSliceView *self)
       ps_document_get_spacing (self->document, spacing);
       gtk_adjustment_configure (self->adjustment, (double) index, 0, (double) (n[axis] - 1), 1,
                                 MAX (1.0, round (n[axis] / 20.0)), 0);
-      /* Position of the slice centre along the normal, nm from the corner. */
-      pos = g_strdup_printf ("%s %.1f nm", axis_names[axis], (index + 0.5) * spacing[axis]);
+      /* Position of the slice centre along the normal, nm from the corner;
+       * for a tilt series the xy "slice" is an image and z its angle. */
+      PsTiltSeries *ts = ps_document_get_tilt_series (self->document);
+      if (ts != NULL && axis == 2 && index < ts->n)
+        pos = g_strdup_printf ("%+.1f°", ts->angles[index]);
+      else
+        {
+          g_autofree char *len = ps_format_length ((index + 0.5) * spacing[axis]);
+          pos = g_strdup_printf ("%s %s nm", axis_names[axis], len);
+        }
       gtk_label_set_text (self->position_label, pos);
       tip = g_strdup_printf (_("Slice %zu of %zu along %s"), index + 1, n[axis], axis_names[axis]);
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->slice_scale), tip);
@@ -723,37 +731,15 @@ step_slice (PsSliceView *self, int delta)
                        g_variant_new ("(si)", orientation_names[self->orientation], delta));
 }
 
-static gboolean
-scroll_cb (GtkEventControllerScroll *controller, double dx, double dy, PsSliceView *self)
+void
+_ps_slice_view_scroll (PsSliceView *self, double dy, gboolean zoom, double x, double y)
 {
-  GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
-
   if (get_volume (self) == NULL)
-    return FALSE;
-  if (mods & GDK_CONTROL_MASK)
+    return;
+  if (zoom)
     {
-      double x = 0, y = 0;
-      GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
-      if (event == NULL || !gdk_event_get_position (event, &x, &y))
-        {
-          x = gtk_widget_get_width (GTK_WIDGET (self->canvas)) / 2.0;
-          y = gtk_widget_get_height (GTK_WIDGET (self->canvas)) / 2.0;
-        }
-      else
-        {
-          /* Event position is in surface coordinates; make it canvas-local. */
-          GtkNative *native = gtk_widget_get_native (GTK_WIDGET (self));
-          double nx, ny, cx, cy;
-          gtk_native_get_surface_transform (native, &nx, &ny);
-          if (gtk_widget_translate_coordinates (GTK_WIDGET (native), GTK_WIDGET (self->canvas),
-                                                x - nx, y - ny, &cx, &cy))
-            {
-              x = cx;
-              y = cy;
-            }
-        }
       ps_slice_view_zoom_at (self, pow (1.2, -dy), x, y);
-      return TRUE;
+      return;
     }
   /* Wheel notches give ±1; touchpads give fractions: step by whole units.
    * Scrolling down (away) moves to higher slice numbers, as in 3dmod. */
@@ -764,28 +750,63 @@ scroll_cb (GtkEventControllerScroll *controller, double dx, double dy, PsSliceVi
       self->scroll_accum -= steps;
       step_slice (self, steps);
     }
+}
+
+static gboolean
+scroll_cb (GtkEventControllerScroll *controller, double dx, double dy, PsSliceView *self)
+{
+  GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
+  double x = gtk_widget_get_width (GTK_WIDGET (self->canvas)) / 2.0;
+  double y = gtk_widget_get_height (GTK_WIDGET (self->canvas)) / 2.0;
+
+  if (get_volume (self) == NULL)
+    return FALSE;
+  if (mods & GDK_CONTROL_MASK)
+    {
+      GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
+      double ex, ey;
+      if (event != NULL && gdk_event_get_position (event, &ex, &ey))
+        {
+          /* Event positions are in surface coordinates; make them canvas-local. */
+          GtkNative *native = gtk_widget_get_native (GTK_WIDGET (self));
+          double nx, ny, cx, cy;
+          gtk_native_get_surface_transform (native, &nx, &ny);
+          if (gtk_widget_translate_coordinates (GTK_WIDGET (native), GTK_WIDGET (self->canvas), ex - nx, ey - ny,
+                                                &cx, &cy))
+            {
+              x = cx;
+              y = cy;
+            }
+        }
+    }
+  _ps_slice_view_scroll (self, dy, (mods & GDK_CONTROL_MASK) != 0, x, y);
   return TRUE;
 }
 
-static void
-motion_cb (GtkEventControllerMotion *controller, double x, double y, PsSliceView *self)
+void
+_ps_slice_view_hover (PsSliceView *self, double x, double y)
 {
   double v[3];
   gsize idx[3];
 
   if (self->document == NULL)
     return;
-  if (widget_to_voxel_index (self, x, y, idx) && ps_slice_view_widget_to_voxel (self, x, y, v))
+  if (!isnan (x) && widget_to_voxel_index (self, x, y, idx) && ps_slice_view_widget_to_voxel (self, x, y, v))
     ps_document_set_pointer (self->document, v);
   else
     ps_document_set_pointer (self->document, NULL);
 }
 
 static void
+motion_cb (GtkEventControllerMotion *controller, double x, double y, PsSliceView *self)
+{
+  _ps_slice_view_hover (self, x, y);
+}
+
+static void
 leave_cb (GtkEventControllerMotion *controller, PsSliceView *self)
 {
-  if (self->document != NULL)
-    ps_document_set_pointer (self->document, NULL);
+  _ps_slice_view_hover (self, NAN, NAN);
 }
 
 static void
@@ -821,19 +842,25 @@ primary_drag_update (GtkGestureDrag *gesture, double dx, double dy, PsSliceView 
   pan_to (self, dx, dy);
 }
 
+void
+_ps_slice_view_click (PsSliceView *self, double x, double y)
+{
+  gsize idx[3];
+
+  /* Move the crosshair here, which moves the other two views. */
+  if (widget_to_voxel_index (self, x, y, idx))
+    activate_doc_action (self, "crosshair",
+                         g_variant_new ("(iii)", (gint32) idx[0], (gint32) idx[1], (gint32) idx[2]));
+}
+
 static void
 primary_drag_end (GtkGestureDrag *gesture, double dx, double dy, PsSliceView *self)
 {
   double x, y;
-  gsize idx[3];
 
   gtk_widget_set_cursor (GTK_WIDGET (self->canvas), NULL);
-  if (self->drag_panning)
-    return;
-  /* A click: move the crosshair here, which moves the other two views. */
-  if (gtk_gesture_drag_get_start_point (gesture, &x, &y) && widget_to_voxel_index (self, x, y, idx))
-    activate_doc_action (self, "crosshair",
-                         g_variant_new ("(iii)", (gint32) idx[0], (gint32) idx[1], (gint32) idx[2]));
+  if (!self->drag_panning && gtk_gesture_drag_get_start_point (gesture, &x, &y))
+    _ps_slice_view_click (self, x, y);
 }
 
 static void

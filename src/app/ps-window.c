@@ -8,6 +8,7 @@
 
 #include "ps-application.h"
 #include "ps-export.h"
+#include "ps-format.h"
 #include "ps-histogram-view.h"
 #include "ps-memory.h"
 #include "ps-window.h"
@@ -75,22 +76,6 @@ static const char *const volume_patterns[] = {
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static char *
-format_value (double v)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  if (!isfinite (v))
-    return g_strdup (isnan (v) ? "NaN" : v > 0 ? "∞" : "−∞");
-  /* Six significant digits: voxel values are float32. */
-  return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.6g", v));
-}
-
-static char *
-format_nm (double nm)
-{
-  return g_strdup_printf ("%.4g", nm);
-}
-
 /* ---- status, title, sidebar ------------------------------------------------------ */
 
 static void
@@ -117,11 +102,11 @@ update_readout (PsWindow *self)
   else
     ps_document_get_crosshair (self->document, idx);
   ps_document_get_spacing (self->document, spacing);
-  value = format_value (ps_document_get_value (self->document, idx[0], idx[1], idx[2]));
+  value = ps_format_value (ps_document_get_value (self->document, idx[0], idx[1], idx[2]), 6);
   /* Voxel centres, nm from the volume's corner. */
-  xs = format_nm ((idx[0] + 0.5) * spacing[0]);
-  ys = format_nm ((idx[1] + 0.5) * spacing[1]);
-  zs = format_nm ((idx[2] + 0.5) * spacing[2]);
+  xs = ps_format_length ((idx[0] + 0.5) * spacing[0]);
+  ys = ps_format_length ((idx[1] + 0.5) * spacing[1]);
+  zs = ps_format_length ((idx[2] + 0.5) * spacing[2]);
   if (ts != NULL && idx[2] < ts->n)
     /* Translators: readout for a tilt series: pointer or crosshair, voxel x y, image number, tilt angle, value */
     text = g_strdup_printf (_("%s   x %zu  y %zu  image %zu (%+.1f°)   (%s, %s) nm   value %s"),
@@ -142,8 +127,8 @@ update_window_labels (PsWindow *self)
   g_autofree char *a = NULL, *b = NULL, *la = NULL, *lb = NULL;
 
   ps_document_get_window (self->document, &lo, &hi);
-  a = format_value (lo);
-  b = format_value (hi);
+  a = ps_format_value (lo, 5);
+  b = ps_format_value (hi, 5);
   /* Translators: lower / upper limit of the display window */
   la = g_strdup_printf (_("Black %s"), a);
   lb = g_strdup_printf (_("White %s"), b);
@@ -191,17 +176,26 @@ update_info (PsWindow *self)
     info_add_row (self, row++, _("Voxels"), dims);
   }
   {
-    g_autofree char *ext = g_strdup_printf ("%.4g × %.4g × %.4g nm", vol->nx * vol->spacing[0],
-                                            vol->ny * vol->spacing[1], vol->nz * vol->spacing[2]);
-    info_add_row (self, row++, _("Extent"), ext);
+    g_autofree char *ex = ps_format_length (vol->nx * vol->spacing[0]);
+    g_autofree char *ey = ps_format_length (vol->ny * vol->spacing[1]);
+    g_autofree char *ez = ps_format_length (vol->nz * vol->spacing[2]);
+    g_autofree char *ext = g_strdup_printf ("%s × %s × %s nm", ex, ey, ez);
+    if (ps_document_get_tilt_series (self->document) == NULL)
+      info_add_row (self, row++, _("Extent"), ext);
   }
   {
     g_autofree char *vox = NULL;
-    if (vol->spacing_known)
-      vox = g_strdup_printf ("%.4g × %.4g × %.4g nm", vol->spacing[0], vol->spacing[1], vol->spacing[2]);
-    else
+    g_autofree char *sx = ps_format_length (vol->spacing[0]);
+    g_autofree char *sy = ps_format_length (vol->spacing[1]);
+    g_autofree char *sz = ps_format_length (vol->spacing[2]);
+    if (!vol->spacing_known)
       vox = g_strdup (_("unknown (1 nm assumed)"));
-    info_add_row (self, row++, _("Voxel size"), vox);
+    else if (ps_document_get_tilt_series (self->document) != NULL)
+      vox = g_strdup_printf ("%s × %s nm", sx, sy);
+    else
+      vox = g_strdup_printf ("%s × %s × %s nm", sx, sy, sz);
+    info_add_row (self, row++, ps_document_get_tilt_series (self->document) ? _("Pixel size") : _("Voxel size"),
+                  vox);
   }
   if (ts != NULL)
     {
@@ -219,8 +213,8 @@ update_info (PsWindow *self)
     }
   if (st != NULL && st->n > 0)
     {
-      g_autofree char *mn = format_value (st->min), *mx = format_value (st->max);
-      g_autofree char *mean = format_value (st->mean), *sd = format_value (st->sd);
+      g_autofree char *mn = ps_format_value (st->min, 5), *mx = ps_format_value (st->max, 5);
+      g_autofree char *mean = ps_format_value (st->mean, 5), *sd = ps_format_value (st->sd, 4);
       g_autofree char *range = g_strdup_printf ("%s … %s", mn, mx);
       g_autofree char *ms = g_strdup_printf ("%s ± %s", mean, sd);
       info_add_row (self, row++, _("Range"), range);
@@ -315,9 +309,19 @@ update_status (PsWindow *self)
       gtk_label_set_text (self->status_label, "");
       return;
     }
-  if (vol->spacing_known)
-    text = g_strdup_printf (_("%zu × %zu × %zu voxels of %.4g × %.4g × %.4g nm"), vol->nx, vol->ny, vol->nz,
-                            vol->spacing[0], vol->spacing[1], vol->spacing[2]);
+  if (ps_document_get_tilt_series (self->document) != NULL)
+    {
+      g_autofree char *px = ps_format_length (vol->spacing[0]);
+      text = g_strdup_printf (_("Tilt series of %zu images, %zu × %zu pixels of %s nm"), vol->nz, vol->nx,
+                              vol->ny, px);
+    }
+  else if (vol->spacing_known)
+    {
+      g_autofree char *sx = ps_format_length (vol->spacing[0]);
+      g_autofree char *sy = ps_format_length (vol->spacing[1]);
+      g_autofree char *sz = ps_format_length (vol->spacing[2]);
+      text = g_strdup_printf (_("%zu × %zu × %zu voxels of %s × %s × %s nm"), vol->nx, vol->ny, vol->nz, sx, sy, sz);
+    }
   else
     text = g_strdup_printf (_("%zu × %zu × %zu voxels, voxel size unknown (1 nm assumed)"), vol->nx, vol->ny,
                             vol->nz);
@@ -967,12 +971,14 @@ ps_window_get_error (PsWindow *self)
 
 /* ---- GObject ----------------------------------------------------------------------------------------- */
 
+/* "application" is not a construct property, so it arrives after
+ * constructed(): bind the settings when it does. */
 static void
 bind_settings (PsWindow *self)
 {
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
 
-  if (app == NULL || !PS_IS_APPLICATION (app))
+  if (app == NULL || !PS_IS_APPLICATION (app) || self->settings != NULL)
     return;
   self->settings = g_object_ref (ps_application_get_settings (PS_APPLICATION (app)));
   g_settings_bind (self->settings, "interpolation", self->document, "interpolation", G_SETTINGS_BIND_DEFAULT);
@@ -985,11 +991,8 @@ bind_settings (PsWindow *self)
 }
 
 static void
-ps_window_constructed (GObject *object)
+application_changed (PsWindow *self, GParamSpec *pspec, gpointer user_data)
 {
-  PsWindow *self = PS_WINDOW (object);
-
-  G_OBJECT_CLASS (ps_window_parent_class)->constructed (object);
   bind_settings (self);
 }
 
@@ -1010,6 +1013,8 @@ ps_window_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->document, self);
       ps_document_cancel (self->document);
     }
+  /* The property action holds the sidebar: drop it before the template. */
+  g_action_map_remove_action (G_ACTION_MAP (self), "show-sidebar");
   gtk_widget_dispose_template (GTK_WIDGET (self), PS_TYPE_WINDOW);
   g_clear_object (&self->document);
   g_clear_object (&self->settings);
@@ -1033,7 +1038,6 @@ ps_window_class_init (PsWindowClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
-  object_class->constructed = ps_window_constructed;
   object_class->dispose = ps_window_dispose;
   object_class->finalize = ps_window_finalize;
 
@@ -1139,6 +1143,7 @@ ps_window_init (PsWindow *self)
   g_signal_connect (self->document, "notify::title", G_CALLBACK (document_title_changed), self);
   g_signal_connect (self->document, "error", G_CALLBACK (document_error), self);
   g_signal_connect (self->document, "saved", G_CALLBACK (document_saved), self);
+  g_signal_connect (self, "notify::application", G_CALLBACK (application_changed), NULL);
 
   sidebar_action = g_property_action_new ("show-sidebar", self->sidebar, "visible");
   g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (sidebar_action));

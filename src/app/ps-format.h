@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ps-format.h: numbers as the user reads them in the window (locale
+ * formatting is fine here; files use g_ascii_dtostr). Lengths are always in
+ * nm (SPEC.md), written without exponents. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* "12.35", "0.2500", "12573000": about four significant digits. */
+char *ps_format_length (double nm);
+/* A voxel value: @digits significant digits, "NaN", "∞", "−∞". */
+char *ps_format_value  (double value,
+                        int    digits);
+
+G_END_DECLS
