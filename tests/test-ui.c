@@ -267,6 +267,10 @@ test_welcome (void)
   g_assert_true (g_action_group_get_action_enabled (doc_actions, "open-demo"));
   g_assert_cmpstr (ps_window_get_readout (win), ==, "");
   g_assert_null (ps_window_get_error (win));
+  /* Menus, shortcuts window, about and preferences are wired. */
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (win), "show-help-overlay"));
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "preferences"));
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "about"));
   /* The 3D pane is there for the volume renderer, under its header. */
   g_assert_true (GTK_IS_BOX (ps_window_get_volume_pane (win)));
   destroy_window (win);
@@ -373,6 +377,17 @@ test_crosshair_links_views (void)
   check_view_pixels (win, PS_SLICE_XY, CHECK_GRAY);
   check_view_pixels (win, PS_SLICE_YZ, CHECK_GRAY);
 
+  /* The slider/spin button and the crosshair follow each other. */
+  GtkAdjustment *adj = _ps_slice_view_get_adjustment (xz);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, ps_document_get_slice (doc, PS_SLICE_XZ));
+  g_assert_cmpfloat (gtk_adjustment_get_upper (adj), ==, NY - 1);
+  gtk_adjustment_set_value (adj, 4);
+  g_assert_cmpuint (ps_document_get_slice (doc, PS_SLICE_XZ), ==, 4);
+  check_view_pixels (win, PS_SLICE_XZ, CHECK_GRAY);
+  activate (win, "crosshair", g_variant_new ("(iii)", 1, 2, 3));
+  g_assert_cmpfloat (gtk_adjustment_get_value (_ps_slice_view_get_adjustment (xy)), ==, 3);
+  g_assert_cmpfloat (gtk_adjustment_get_value (_ps_slice_view_get_adjustment (yz)), ==, 1);
+
   /* Ctrl+wheel zooms about the pointer: the voxel under it stays put. */
   double before[3], after[3];
   g_assert_true (ps_slice_view_widget_to_voxel (xy, 50, 40, before));
@@ -401,13 +416,13 @@ test_readout (void)
   /* Hovering voxel (3, y, 17): voxels, nm of the voxel centre, value. */
   g_assert_true (ps_slice_view_voxel_to_widget (xz, voxel, &wx, &wy));
   _ps_slice_view_hover (xz, wx, wy);
-  want = g_strdup_printf ("Pointer   x 3  y %zu  z 17   (1.750, %.3f, 17.50) nm   value %s", y, (y + 0.5) * 0.5,
+  want = g_strdup_printf ("Pointer   x 3  y %zu  z 17   (1.75, %g, 17.5) nm   value %s", y, (y + 0.5) * 0.5,
                           value);
   g_assert_cmpstr (ps_window_get_readout (win), ==, want);
 
   /* Leaving the view shows the crosshair voxel again. */
   _ps_slice_view_hover (xz, NAN, NAN);
-  g_assert_true (g_str_has_prefix (ps_window_get_readout (win), "Crosshair   x 19  y 15  z 11   (9.750, 7.750, 11.50) nm"));
+  g_assert_true (g_str_has_prefix (ps_window_get_readout (win), "Crosshair   x 19  y 15  z 11   (9.75, 7.75, 11.5) nm"));
   destroy_window (win);
 }
 
@@ -484,6 +499,45 @@ test_overlay (void)
   activate (win, "show-overlays", g_variant_new_boolean (TRUE));
   g_assert_true (ps_document_remove_overlay (doc, "pores"));
   check_view_pixels (win, PS_SLICE_XZ, CHECK_GRAY);
+  destroy_window (win);
+}
+
+/* The subvolume box is drawn in yellow (#f6d32d) along its edges in the
+ * slices it cuts; seeds as dots. */
+static void
+test_subvolume_and_seeds (void)
+{
+  PsWindow *win = new_window_with_volume ();
+  PsDocument *doc = ps_window_get_document (win);
+  PsSliceView *xy = ps_window_get_slice_view (win, PS_SLICE_XY);
+  PsBox box = { 4, 6, 2, 20, 16, 10 };
+  PsBox got;
+  double corner[3] = { 4 - 0.5, 6 + 7, 0 }, wx, wy;
+  int w, h;
+  PsSeed seed = { 30, 20, 5, 0 };
+
+  activate (win, "show-crosshair", g_variant_new_boolean (FALSE));
+  activate (win, "crosshair", g_variant_new ("(iii)", 10, 10, 5));
+  ps_document_set_subvolume (doc, &box);
+  g_assert_true (ps_document_get_subvolume (doc, &got));
+  g_assert_cmpuint (got.nx, ==, 20);
+  ps_document_set_seeds (doc, &seed, 1);
+
+  /* The left edge of the box (x = 4 − ½ in voxel coordinates), half way down. */
+  g_assert_true (ps_slice_view_voxel_to_widget (xy, corner, &wx, &wy));
+  g_autofree guint32 *px = snapshot_canvas (xy, &w, &h);
+  guint32 edge = px[(gsize) floor (wy) * w + (gsize) floor (wx)] & 0xffffff;
+  g_assert_cmpuint ((edge >> 16) & 0xff, >, 0xc0); /* yellow: much red and green, */
+  g_assert_cmpuint ((edge >> 8) & 0xff, >, 0xa0);
+  g_assert_cmpuint (edge & 0xff, <, 0x80);         /* little blue */
+  /* The seed on this slice: a yellow dot at its centre. */
+  double sv[3] = { 30, 20, 5 };
+  g_assert_true (ps_slice_view_voxel_to_widget (xy, sv, &wx, &wy));
+  guint32 dot = px[(gsize) floor (wy) * w + (gsize) floor (wx)] & 0xffffff;
+  g_assert_cmphex (dot, ==, 0xf6d32d);
+
+  ps_document_set_subvolume (doc, NULL);
+  g_assert_false (ps_document_get_subvolume (doc, NULL));
   destroy_window (win);
 }
 
@@ -744,6 +798,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/window/readout", test_readout);
   g_test_add_func ("/ui/contrast/auto-reset-window", test_contrast);
   g_test_add_func ("/ui/views/overlay", test_overlay);
+  g_test_add_func ("/ui/views/subvolume-and-seeds", test_subvolume_and_seeds);
   g_test_add_func ("/ui/window/open-and-malformed-file", test_open_file_and_malformed);
   g_test_add_func ("/ui/window/cancel-load", test_cancel_load);
   g_test_add_func ("/ui/export/slice-png", test_export_slice);

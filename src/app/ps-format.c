@@ -4,8 +4,25 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "ps-format.h"
+
+/* "17.50" → "17.5", "32.00" → "32" (the decimal mark may be ',' or '.'). */
+static char *
+strip_zeros (char *s)
+{
+  char *mark = strpbrk (s, ".,");
+  if (mark != NULL)
+    {
+      char *end = s + strlen (s) - 1;
+      while (end > mark && *end == '0')
+        *end-- = '\0';
+      if (end == mark)
+        *end = '\0';
+    }
+  return s;
+}
 
 char *
 ps_format_length (double nm)
@@ -27,7 +44,7 @@ ps_format_length (double nm)
     return g_strdup_printf ("%.3g", nm);
   if (decimals > 6)
     decimals = 6;
-  return g_strdup_printf ("%.*f", decimals, nm);
+  return strip_zeros (g_strdup_printf ("%.*f", decimals, nm));
 }
 
 char *

@@ -8,7 +8,8 @@
 
 G_BEGIN_DECLS
 
-/* "12.35", "0.2500", "12573000": about four significant digits. */
+/* "12.35", "0.25", "12573000": at most about four significant digits, no
+ * trailing zeros. */
 char *ps_format_length (double nm);
 /* A voxel value: @digits significant digits, "NaN", "∞", "−∞". */
 char *ps_format_value  (double value,

@@ -22,4 +22,7 @@ void _ps_slice_view_scroll (PsSliceView *self,
                             double       x,
                             double       y);
 
+/* The adjustment behind the slice slider and spin button. */
+GtkAdjustment *_ps_slice_view_get_adjustment (PsSliceView *self);
+
 G_END_DECLS

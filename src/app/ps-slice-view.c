@@ -1033,6 +1033,13 @@ ps_slice_view_set_document (PsSliceView *self, PsDocument *document)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOCUMENT]);
 }
 
+GtkAdjustment *
+_ps_slice_view_get_adjustment (PsSliceView *self)
+{
+  g_return_val_if_fail (PS_IS_SLICE_VIEW (self), NULL);
+  return self->adjustment;
+}
+
 /**
  * ps_slice_view_get_canvas:
  *
