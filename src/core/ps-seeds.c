@@ -128,8 +128,15 @@ ps_seed_list_add_nm (PsSeedList *list, const PsGrid *grid, const double pos_nm[3
   if (list == NULL || grid == NULL || pos_nm == NULL || ps_grid_validate (grid) != PS_OK ||
       !ps_grid_voxel_at_nm (grid, pos_nm, v))
     return PS_ERROR_INVALID_PARAMETER;
-  PsSeed s = { (uint32_t) v[0], (uint32_t) v[1], (uint32_t) v[2], ps_seed_list_next_group (list),
-               NAN, NAN, PS_SEED_MANUAL };
+  PsSeed s;
+  memset (&s, 0, sizeof s);
+  s.x = (uint32_t) v[0];
+  s.y = (uint32_t) v[1];
+  s.z = (uint32_t) v[2];
+  s.group = ps_seed_list_next_group (list);
+  s.dist_nm = NAN;
+  s.dynamic_nm = NAN;
+  s.origin = PS_SEED_MANUAL;
   if (dist != NULL)
     s.dist_nm = (float) ps_distance_map_nm (dist, (v[2] * grid->ny + v[1]) * grid->nx + v[0]);
   PsStatus st = ps_seed_list_append (list, &s);
@@ -850,12 +857,15 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
       if (!keep)
         continue;
       size_t i = B.rep[m];
-      PsSeed sd = {
-        (uint32_t) (i % nx), (uint32_t) ((i / nx) % ny), (uint32_t) (i / slice), 0,
-        (float) _ps_flood_key_nm (&map, B.peak[m]), isnan (dyn) ? INFINITY : (float) dyn,
-        PS_SEED_AUTO,
-      };
+      PsSeed sd;
+      memset (&sd, 0, sizeof sd);   /* padding too: lists compare with memcmp */
+      sd.x = (uint32_t) (i % nx);
+      sd.y = (uint32_t) ((i / nx) % ny);
+      sd.z = (uint32_t) (i / slice);
       sd.group = (uint32_t) seeds->n + 1;
+      sd.dist_nm = (float) _ps_flood_key_nm (&map, B.peak[m]);
+      sd.dynamic_nm = isnan (dyn) ? INFINITY : (float) dyn;
+      sd.origin = PS_SEED_AUTO;
       st = ps_seed_list_append (seeds, &sd);
       if (st != PS_OK)
         goto out;
