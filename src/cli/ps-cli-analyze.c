@@ -202,6 +202,13 @@ ps_cli_analyze (int argc, char **argv)
     }
   if (!ps_cli_quiet)
     print_result (result, opt_output);
+  if (g_getenv ("PORESCOPE_TIMING") != NULL)
+    {
+      /* Stage timings for benchmarks (stderr, even with --quiet). */
+      for (int i = 0; i < PS_ANALYSIS_N_STAGES; i++)
+        g_printerr ("timing %-10s %.3f s\n", ps_analysis_stage_names[i], result->stage_seconds[i]);
+      g_printerr ("timing %-10s %.3f s\n", "analysis", result->total_seconds);
+    }
   ps_analysis_result_free (result);
   return PS_CLI_EXIT_OK;
 }

@@ -139,6 +139,10 @@ enum
   PS_ANALYSIS_STAGE_PORES = 1 << 6,     /* seeds, watershed, measure, network */
   PS_ANALYSIS_STAGE_CARBON = 1 << 7,    /* seeds, watershed, measure */
 };
+#define PS_ANALYSIS_N_STAGES 8
+
+/* Stage names for messages and timings, indexed by bit number. */
+extern const char *const ps_analysis_stage_names[PS_ANALYSIS_N_STAGES];
 
 /* Histogram rows on bins shared by both phases: bin i = [i·w, (i+1)·w) nm. */
 typedef struct
@@ -200,6 +204,8 @@ typedef struct
   double porosity, open_porosity, closed_porosity;
 
   unsigned stages_run;          /* PS_ANALYSIS_STAGE_* computed by this call */
+  double stage_seconds[PS_ANALYSIS_N_STAGES]; /* wall time of each stage in this call (0 if reused) */
+  double total_seconds;         /* the whole call, histograms and summaries included */
   PsAnalysisPrivate *priv;
 } PsAnalysisResult;
 
