@@ -248,7 +248,8 @@ test_summary (void)
   g_assert_cmpfloat (json_object_get_double_member (o, "pore_eqdiam_median_nm"), ==, r->pores.eqdiam_median_nm);
   JsonObject *params = json_object_get_object_member (o, "parameters");
   g_assert_cmpstr (json_object_get_string_member (params, "smoothing"), ==, "gaussian");
-  g_assert_cmpfloat (json_object_get_double_member (params, "smooth_sigma_nm"), ==, 0.7);
+  g_assert_cmpfloat (json_object_get_double_member (params, "smooth_sigma_nm"), ==,
+                     PS_ANALYSIS_DEFAULT_SIGMA_VOXELS * 0.7);
   g_assert_cmpstr (json_object_get_string_member (params, "threshold_mode"), ==, "otsu");
   g_assert_cmpfloat (json_object_get_double_member (params, "h_nm"), ==, 0.3);
   g_assert_cmpint (json_object_get_int_member (params, "connectivity"), ==, 26);

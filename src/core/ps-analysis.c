@@ -508,7 +508,12 @@ exterior_full (const Ctx *c, const uint8_t *sub_mask, bool sub_is_full, const Ps
     goto oom;
   PsLabelParams lp;
   ps_label_params_init (&lp);
-  lp.connectivity = c->p->connectivity;
+  /* Face adjacency: a pore is open through a channel at least one voxel
+   * face wide. 26-adjacency would let pore voxels meeting only at an edge
+   * or a corner — a wall one voxel thick seen diagonally — leak, and a
+   * closed-cell foam would read as open (tested on the phantom, whose truth
+   * uses 6-adjacency too). */
+  lp.connectivity = 6;
   lp.n_threads = c->threads;
   PsGrid g = ps_grid_from_volume (vol);
   uint32_t n_labels = 0;
@@ -1116,7 +1121,7 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
   PsGrid vg = ps_grid_from_volume (vol);
   const double smin = fmin (vol->spacing[0], fmin (vol->spacing[1], vol->spacing[2]));
   if (p.smooth == PS_SMOOTH_GAUSSIAN && !(p.smooth_sigma_nm > 0))
-    p.smooth_sigma_nm = smin;
+    p.smooth_sigma_nm = PS_ANALYSIS_DEFAULT_SIGMA_VOXELS * smin;
   if (p.smooth != PS_SMOOTH_GAUSSIAN)
     p.smooth_sigma_nm = 0;
   if (p.h_nm < 0)
@@ -1282,11 +1287,11 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
 
   /* ---- EXTERIOR ---- */
   t_stage = wtime ();
-  pv->ext_connectivity = p.connectivity;
+  pv->ext_connectivity = 6;
   pv->ext_smooth = p.smooth;
   pv->ext_sigma_nm = p.smooth_sigma_nm;
   pv->ext_threshold = p.threshold;
-  bool ext_full_dirty = pp == NULL || pp->exterior_full == NULL || pp->ext_connectivity != p.connectivity ||
+  bool ext_full_dirty = pp == NULL || pp->exterior_full == NULL || pp->ext_connectivity != 6 ||
                         pp->ext_smooth != p.smooth || pp->ext_sigma_nm != p.smooth_sigma_nm ||
                         pp->ext_threshold != p.threshold;
   if (!ext_full_dirty)
