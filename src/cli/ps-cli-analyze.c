@@ -192,7 +192,8 @@ ps_cli_analyze (int argc, char **argv)
       return ps_cli_fail_error (PS_CLI_EXIT_FAILURE, error);
     }
 
-  PsAnalysisSource source = { argv[1], opt_seeds };
+  g_autofree char *input = g_canonicalize_filename (argv[1], NULL);
+  PsAnalysisSource source = { input };
   gboolean ok = ps_analysis_write (result, &source, opt_output, ps_cli_progress_begin (_("Writing")), &error);
   ps_cli_progress_end ();
   if (!ok)
