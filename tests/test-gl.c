@@ -510,11 +510,19 @@ test_offscreen_sizes (Fixture *f, gconstpointer data)
   g_assert_error (error, PS_ERROR, PS_ERROR_CODE_INVALID_PARAMETER);
 }
 
+/* A desktop without D-Bus (CI, Xvfb) is not a failure of the 3D view. */
+static gboolean
+ignore_environment_warnings (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  return strstr (message, "session bus") == NULL && strstr (message, "dbus") == NULL;
+}
+
 int
 main (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_test_init (&argc, &argv, NULL);
+  g_test_log_set_fatal_handler (ignore_environment_warnings, NULL);
   if (gtk_init_check ())
     {
       context = gdk_display_create_gl_context (gdk_display_get_default (), &error);
