@@ -24,6 +24,19 @@ typedef struct
   float p0[3], p1[3], color[4];
 } Segment;
 
+/* What the proxy geometry depends on. */
+typedef struct
+{
+  guint serial;              /* of the uploaded data */
+  int mode;
+  float window_lo, threshold;  /* normalised */
+  gboolean labels, threshold_carbon, carbon_visible, pore_visible;
+  guint highlight_phase;
+} ProxyKey;
+
+/* More proxy vertices than this: fall back to the whole box. */
+#define PROXY_MAX_VERTICES (6 * 1024 * 1024)
+
 struct _PsGlRenderer
 {
   /* Owned GL objects. */
@@ -37,6 +50,15 @@ struct _PsGlRenderer
   int fbo_w, fbo_h;
   GLuint timer;
   gboolean timer_pending;
+  PsGlProgram *proxy;
+  GLuint vao_proxy, vbo_proxy;
+  GLsizei proxy_vertices;                       /* 0: no proxy, march the whole box */
+  gboolean proxy_empty;                         /* nothing can contribute */
+  ProxyKey proxy_key;
+  gboolean proxy_valid;
+  GLuint proxy_fbo, proxy_depth[2];
+  int proxy_w, proxy_h;
+  guint serial;
   GHashTable *text_cache;                       /* key → TextTexture */
 
   /* Limits of the context. */
@@ -153,6 +175,17 @@ ps_gl_renderer_new (GError **error)
   self->overlay = ps_gl_program_new ("overlay.vs.glsl", "overlay.fs.glsl", NULL, error);
   if (self->overlay == NULL)
     return NULL;
+  self->proxy = ps_gl_program_new ("proxy.vs.glsl", "proxy.fs.glsl", NULL, error);
+  if (self->proxy == NULL)
+    return NULL;
+  glGenVertexArrays (1, &self->vao_proxy);
+  glGenBuffers (1, &self->vbo_proxy);
+  glBindVertexArray (self->vao_proxy);
+  glBindBuffer (GL_ARRAY_BUFFER, self->vbo_proxy);
+  glEnableVertexAttribArray (0);
+  glVertexAttribPointer (0, 3, GL_FLOAT, GL_FALSE, 3 * sizeof (float), NULL);
+  glBindVertexArray (0);
+  glBindBuffer (GL_ARRAY_BUFFER, 0);
   /* The ray caster is compiled now too, so a broken shader shows at once. */
   const char *const defines[] = { "MODE", "MODE_DVR", "HAVE_LABELS", "0", NULL };
   self->raycast[PS_RENDER_MODE_DVR][0] = ps_gl_program_new ("fullscreen.vs.glsl", "raycast.fs.glsl",
@@ -180,6 +213,15 @@ ps_gl_renderer_free (PsGlRenderer *self)
       g_clear_pointer (&self->raycast[m][l], ps_gl_program_free);
   g_clear_pointer (&self->lines, ps_gl_program_free);
   g_clear_pointer (&self->overlay, ps_gl_program_free);
+  g_clear_pointer (&self->proxy, ps_gl_program_free);
+  if (self->vao_proxy)
+    glDeleteVertexArrays (1, &self->vao_proxy);
+  if (self->vbo_proxy)
+    glDeleteBuffers (1, &self->vbo_proxy);
+  if (self->proxy_fbo)
+    glDeleteFramebuffers (1, &self->proxy_fbo);
+  if (self->proxy_depth[0])
+    glDeleteTextures (2, self->proxy_depth);
   if (self->vao_empty)
     glDeleteVertexArrays (1, &self->vao_empty);
   if (self->vao_lines)
@@ -305,6 +347,8 @@ ps_gl_renderer_upload (PsGlRenderer *self, const PsGlVolumeData *data, GError **
                                           data->brick_dims[1] * data->brick_dims[2]);
   g_clear_pointer (&self->data, ps_gl_volume_data_free);
   self->data = keep;
+  self->serial++;
+  self->proxy_valid = FALSE;
   for (int a = 0; a < 3; a++)
     {
       self->spacing[a] = (float) data->src_spacing[a];
@@ -484,6 +528,186 @@ tex_of_voxel (PsGlRenderer *self, const double voxel[3], float out[3])
     out[a] = (float) (voxel[a] / (double) (self->data->dims[a] * (gsize) self->data->factor));
 }
 
+/* ---- empty-space skipping by proxy geometry --------------------------------- */
+
+/* Can brick @b change the picture? The same tests as the shader's, so a
+ * brick left out holds nothing the ray caster would draw. */
+static gboolean
+brick_contributes (const guint16 *b, const ProxyKey *k)
+{
+  float bmax = b[1] / 65535.0f;
+  guint occ = b[2];
+  gboolean carbon, pore;
+  switch (k->mode)
+    {
+    case PS_RENDER_MODE_DVR:
+      return bmax > k->window_lo || (k->labels && (occ & PS_RENDER_OCC_PORE) && k->pore_visible) ||
+             (k->highlight_phase == PS_RENDER_PHASE_CARBON && (occ & PS_RENDER_OCC_CARBON)) ||
+             (k->highlight_phase == PS_RENDER_PHASE_PORE && (occ & PS_RENDER_OCC_PORE));
+    case PS_RENDER_MODE_MIP:
+      return bmax > k->window_lo;
+    case PS_RENDER_MODE_ISO:
+      return bmax >= k->threshold;
+    case PS_RENDER_MODE_LABELS:
+    default:
+      carbon = (occ & PS_RENDER_OCC_CARBON) ||
+               (k->threshold_carbon && (occ & PS_RENDER_OCC_NONE) && bmax >= k->threshold);
+      pore = (occ & PS_RENDER_OCC_PORE) != 0;
+      return (carbon && (k->carbon_visible || k->highlight_phase == PS_RENDER_PHASE_CARBON)) ||
+             (pore && (k->pore_visible || k->highlight_phase == PS_RENDER_PHASE_PORE));
+    }
+}
+
+static void
+proxy_key_of (PsGlRenderer *self, const PsGlScene *sc, float wlo, float thr, ProxyKey *k)
+{
+  memset (k, 0, sizeof *k);
+  k->serial = self->serial;
+  k->mode = sc->mode;
+  k->window_lo = wlo;
+  k->threshold = thr;
+  k->labels = self->tex_labels != 0;
+  k->threshold_carbon = sc->threshold_carbon;
+  k->carbon_visible = sc->carbon_rgba[3] > 0.0f;
+  k->pore_visible = sc->pore_rgba[3] > 0.0f;
+  k->highlight_phase = k->labels ? sc->highlight_phase : 0;
+}
+
+/* The faces between contributing bricks and the rest, as triangles in
+ * texture space. */
+static void
+build_proxy (PsGlRenderer *self, const ProxyKey *key)
+{
+  const PsGlVolumeData *d = self->data;
+  const gsize bx = d->brick_dims[0], by = d->brick_dims[1], bz = d->brick_dims[2];
+  g_autofree guint8 *on = g_malloc (bx * by * bz);
+  g_autoptr(GArray) v = g_array_new (FALSE, FALSE, 3 * sizeof (float));
+  gsize n_on = 0;
+
+  for (gsize i = 0; i < bx * by * bz; i++)
+    n_on += on[i] = brick_contributes (d->bricks + 4 * i, key);
+  self->proxy_empty = n_on == 0;
+  self->proxy_vertices = 0;
+  self->proxy_key = *key;
+  self->proxy_valid = TRUE;
+  if (n_on == 0)
+    return;
+
+  for (gsize z = 0; z < bz; z++)
+    for (gsize y = 0; y < by; y++)
+      for (gsize x = 0; x < bx; x++)
+        {
+          gsize idx[3] = { x, y, z };
+          if (!on[(z * by + y) * bx + x])
+            continue;
+          for (int axis = 0; axis < 3; axis++)
+            for (int side = 0; side < 2; side++)
+              {
+                gsize nb[3] = { x, y, z };
+                gboolean open;
+                float lo[3], hi[3], quad[4][3];
+                if (side == 0)
+                  open = idx[axis] == 0 || (nb[axis]--, !on[(nb[2] * by + nb[1]) * bx + nb[0]]);
+                else
+                  open = idx[axis] + 1 >= d->brick_dims[axis] || (nb[axis]++, !on[(nb[2] * by + nb[1]) * bx + nb[0]]);
+                if (!open)
+                  continue;
+                for (int a = 0; a < 3; a++)
+                  {
+                    lo[a] = (float) (idx[a] * PS_RENDER_BRICK) / (float) d->dims[a];
+                    hi[a] = (float) MIN ((idx[a] + 1) * PS_RENDER_BRICK, d->dims[a]) / (float) d->dims[a];
+                  }
+                int a1 = (axis + 1) % 3, a2 = (axis + 2) % 3;
+                for (int c = 0; c < 4; c++)
+                  {
+                    quad[c][axis] = side ? hi[axis] : lo[axis];
+                    quad[c][a1] = (c == 1 || c == 2) ? hi[a1] : lo[a1];
+                    quad[c][a2] = c >= 2 ? hi[a2] : lo[a2];
+                  }
+                static const int tri[6] = { 0, 1, 2, 0, 2, 3 };
+                for (int t = 0; t < 6; t++)
+                  g_array_append_val (v, quad[tri[t]]);
+              }
+          if (v->len > PROXY_MAX_VERTICES)
+            {
+              /* Too fragmented to pay off: march the whole box. */
+              self->proxy_vertices = 0;
+              return;
+            }
+        }
+  glBindBuffer (GL_ARRAY_BUFFER, self->vbo_proxy);
+  glBufferData (GL_ARRAY_BUFFER, (GLsizeiptr) v->len * 3 * sizeof (float), v->data, GL_STATIC_DRAW);
+  glBindBuffer (GL_ARRAY_BUFFER, 0);
+  self->proxy_vertices = (GLsizei) v->len;
+}
+
+static gboolean
+ensure_proxy_fbo (PsGlRenderer *self, int w, int h)
+{
+  if (self->proxy_fbo != 0 && self->proxy_w == w && self->proxy_h == h)
+    return TRUE;
+  if (self->proxy_fbo == 0)
+    {
+      glGenFramebuffers (1, &self->proxy_fbo);
+      glGenTextures (2, self->proxy_depth);
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      glBindTexture (GL_TEXTURE_2D, self->proxy_depth[i]);
+      glTexImage2D (GL_TEXTURE_2D, 0, GL_DEPTH_COMPONENT32F, w, h, 0, GL_DEPTH_COMPONENT, GL_FLOAT, NULL);
+      glTexParameteri (GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+      glTexParameteri (GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+      glTexParameteri (GL_TEXTURE_2D, GL_TEXTURE_COMPARE_MODE, GL_NONE);
+    }
+  glBindTexture (GL_TEXTURE_2D, 0);
+  self->proxy_w = w;
+  self->proxy_h = h;
+  return TRUE;
+}
+
+/* Rasterise the proxy's nearest and farthest depths for this tile. */
+static void
+draw_proxy_depths (PsGlRenderer *self, const Frame *f, GLint target_fbo)
+{
+  PsGlProgram *p = self->proxy;
+  mat4 model, mvp;
+
+  ensure_proxy_fbo (self, f->tile_w, f->tile_h);
+  glm_mat4_identity (model);
+  glm_translate (model, (vec3) { -0.5f * self->extent[0], -0.5f * self->extent[1], -0.5f * self->extent[2] });
+  glm_scale (model, (vec3) { self->extent[0], self->extent[1], self->extent[2] });
+  glm_mat4_mul ((vec4 *) f->tile, (vec4 *) f->vp, mvp);
+  glm_mat4_mul (mvp, model, mvp);
+
+  glBindFramebuffer (GL_FRAMEBUFFER, self->proxy_fbo);
+  glViewport (0, 0, f->tile_w, f->tile_h);
+  glDrawBuffer (GL_NONE);
+  glReadBuffer (GL_NONE);
+  glUseProgram (ps_gl_program_get_id (p));
+  glUniformMatrix4fv (ps_gl_program_uniform (p, "u_mvp"), 1, GL_FALSE, (float *) mvp);
+  glDisable (GL_BLEND);
+  glDisable (GL_CULL_FACE);
+  glEnable (GL_DEPTH_TEST);
+  glEnable (GL_DEPTH_CLAMP);   /* faces behind the near plane start rays at it */
+  glDepthMask (GL_TRUE);
+  glBindVertexArray (self->vao_proxy);
+  for (int i = 0; i < 2; i++)
+    {
+      glFramebufferTexture2D (GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_TEXTURE_2D, self->proxy_depth[i], 0);
+      glClearDepth (i == 0 ? 1.0 : 0.0);
+      glClear (GL_DEPTH_BUFFER_BIT);
+      glDepthFunc (i == 0 ? GL_LESS : GL_GREATER);
+      if (!self->proxy_empty)
+        glDrawArrays (GL_TRIANGLES, 0, self->proxy_vertices);
+    }
+  glBindVertexArray (0);
+  glDisable (GL_DEPTH_CLAMP);
+  glClearDepth (1.0);
+  glDepthFunc (GL_LESS);
+  glBindFramebuffer (GL_FRAMEBUFFER, (GLuint) target_fbo);
+  glViewport (0, 0, f->tile_w, f->tile_h);
+}
+
 static gboolean
 draw_raycast (PsGlRenderer *self, const PsGlScene *sc, const PsGlCamera *cam, const Frame *f,
               GError **error)
@@ -499,6 +723,23 @@ draw_raycast (PsGlRenderer *self, const PsGlScene *sc, const PsGlCamera *cam, co
 
   if (prog == NULL)
     return FALSE;
+  if (!isfinite (wlo) || !isfinite (whi) || !(whi > wlo))
+    {
+      wlo = d->lo;
+      whi = d->hi;
+    }
+  if (!isfinite (thr))
+    thr = 0.5 * (d->lo + d->hi);
+  {
+    ProxyKey key;
+    GLint target = 0;
+    proxy_key_of (self, sc, norm_value (d, wlo), norm_value (d, thr), &key);
+    if (!self->proxy_valid || memcmp (&key, &self->proxy_key, sizeof key) != 0)
+      build_proxy (self, &key);
+    glGetIntegerv (GL_DRAW_FRAMEBUFFER_BINDING, &target);
+    if (self->proxy_vertices > 0 || self->proxy_empty)
+      draw_proxy_depths (self, f, target);
+  }
   id = ps_gl_program_get_id (prog);
   glUseProgram (id);
 
@@ -528,14 +769,6 @@ draw_raycast (PsGlRenderer *self, const PsGlScene *sc, const PsGlCamera *cam, co
       c[a] = sc->crosshair[a] + 0.5;   /* voxel centre */
     tex_of_voxel (self, c, slice);
   }
-  if (!isfinite (wlo) || !isfinite (whi) || !(whi > wlo))
-    {
-      wlo = d->lo;
-      whi = d->hi;
-    }
-  if (!isfinite (thr))
-    thr = 0.5 * (d->lo + d->hi);
-
   glUniformMatrix4fv (ps_gl_program_uniform (prog, "u_inv_view_proj"), 1, GL_FALSE, (float *) f->inv_vp);
   glUniformMatrix4fv (ps_gl_program_uniform (prog, "u_view_proj"), 1, GL_FALSE, (float *) f->vp);
   glUniform2f (ps_gl_program_uniform (prog, "u_full_size"), (float) f->full_w, (float) f->full_h);
@@ -594,6 +827,13 @@ draw_raycast (PsGlRenderer *self, const PsGlScene *sc, const PsGlCamera *cam, co
       glBindTexture (GL_TEXTURE_3D, self->tex_labels);
       glUniform1i (ps_gl_program_uniform (prog, "u_labels"), 2);
     }
+  glUniform1i (ps_gl_program_uniform (prog, "u_use_proxy"), self->proxy_vertices > 0 || self->proxy_empty);
+  glActiveTexture (GL_TEXTURE3);
+  glBindTexture (GL_TEXTURE_2D, self->proxy_depth[0]);
+  glUniform1i (ps_gl_program_uniform (prog, "u_entry_depth"), 3);
+  glActiveTexture (GL_TEXTURE4);
+  glBindTexture (GL_TEXTURE_2D, self->proxy_depth[1]);
+  glUniform1i (ps_gl_program_uniform (prog, "u_exit_depth"), 4);
 
   glDisable (GL_BLEND);
   glEnable (GL_DEPTH_TEST);
@@ -602,10 +842,11 @@ draw_raycast (PsGlRenderer *self, const PsGlScene *sc, const PsGlCamera *cam, co
   glBindVertexArray (self->vao_empty);
   glDrawArrays (GL_TRIANGLES, 0, 3);
   glBindVertexArray (0);
-  for (int u = 2; u >= 0; u--)
+  for (int u = 4; u >= 0; u--)
     {
       glActiveTexture (GL_TEXTURE0 + u);
       glBindTexture (GL_TEXTURE_3D, 0);
+      glBindTexture (GL_TEXTURE_2D, 0);
     }
   return TRUE;
 }
