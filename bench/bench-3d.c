@@ -96,13 +96,18 @@ main (int argc, char **argv)
   int n = 512, frames = 5;
   g_autofree char *sizes_text = g_strdup ("640x360,1280x720");
   g_autofree char *dir = g_strdup ("bench/out");
-  gboolean write_volume = FALSE, interactive = FALSE;
+  gboolean write_volume = FALSE, interactive = FALSE, no_labels = FALSE;
+  g_autofree char *modes_text = g_strdup ("dvr,mip,iso,labels");
+  g_autofree char *format_text = NULL;
   GOptionEntry entries[] = {
     { "n", 0, 0, G_OPTION_ARG_INT, &n, "Volume size N (N³ voxels)", "N" },
     { "sizes", 0, 0, G_OPTION_ARG_STRING, &sizes_text, "Image sizes", "WxH,…" },
     { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "Timed frames per case", "K" },
     { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Folder for volume.u8, poses.json and images", "DIR" },
     { "write-volume", 0, 0, G_OPTION_ARG_NONE, &write_volume, "Write the phantom and the poses, then exit", NULL },
+    { "modes", 0, 0, G_OPTION_ARG_STRING, &modes_text, "Modes to time", "dvr,mip,iso,labels" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "Intensity texture format (default: automatic)", "u8|u16|f32" },
+    { "no-labels", 0, 0, G_OPTION_ARG_NONE, &no_labels, "Render without the pore labels", NULL },
     { "interactive", 0, 0, G_OPTION_ARG_NONE, &interactive,
       "Also time interaction quality (half resolution, double step)", NULL },
     { NULL },
@@ -234,8 +239,12 @@ main (int argc, char **argv)
       return 1;
     }
   ps_gl_renderer_get_limits (renderer, &limits);
+  limits.auto_u8 = format_text == NULL;
+  if (format_text != NULL)
+    limits.format = g_str_equal (format_text, "u8") ? PS_RENDER_TEX_U8
+                  : g_str_equal (format_text, "f32") ? PS_RENDER_TEX_F32 : PS_RENDER_TEX_U16;
   t0 = g_get_monotonic_time ();
-  data = ps_gl_volume_data_new (vol, pores, NULL, &limits, NULL, &error);
+  data = ps_gl_volume_data_new (vol, no_labels ? NULL : pores, NULL, &limits, NULL, &error);
   if (data == NULL)
     {
       g_printerr ("bench-3d: %s\n", error->message);
@@ -272,6 +281,9 @@ main (int argc, char **argv)
         for (int m = 0; m < PS_RENDER_N_MODES; m++)
           {
             PsGlScene scene;
+            g_auto(GStrv) wanted = g_strsplit (modes_text, ",", -1);
+            if (!g_strv_contains ((const char *const *) wanted, ps_render_mode_to_string (m)))
+              continue;
             PsGlCamera cam;
             float extent[3];
             double ms[64], gpu_ms[64];

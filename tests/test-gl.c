@@ -517,6 +517,170 @@ ignore_environment_warnings (const char *domain, GLogLevelFlags level, const cha
   return strstr (message, "session bus") == NULL && strstr (message, "dbus") == NULL;
 }
 
+/* Highlight: the pore object drawn in the highlight colour instead of gray. */
+static void
+test_highlight (Fixture *f, gconstpointer data)
+{
+  g_autofree guint8 *px = NULL;
+  guint orange = 0, gray = 0;
+  if (!need_gl ())
+    return;
+  f->scene.mode = PS_RENDER_MODE_LABELS;
+  f->scene.show_triad = f->scene.show_scale_bar = f->scene.show_bbox = FALSE;
+  f->scene.highlight_phase = PS_RENDER_PHASE_PORE;
+  f->scene.highlight_label = 1;
+  ps_gl_camera_set_preset (&f->cam, PS_VIEW_FRONT);
+  px = render (f, "front-highlight.png");
+  for (gsize i = 0; i < (gsize) W * H; i++)
+    {
+      const guint8 *p = px + 4 * i;
+      orange += p[0] > 150 && p[0] > p[2] + 80 && p[1] > p[2] + 30;
+      gray += ps_gl_test_classify (p, bg) == PS_PIX_PORE;
+    }
+  g_test_message ("highlight: %u orange, %u gray pixels", orange, gray);
+  g_assert_cmpuint (orange, >, 200);
+  g_assert_cmpuint (gray, <, 20);
+  /* Another id highlights nothing. */
+  f->scene.highlight_label = 2;
+  g_free (px);
+  px = render (f, "front-highlight-none.png");
+  orange = 0;
+  for (gsize i = 0; i < (gsize) W * H; i++)
+    orange += px[4 * i] > 150 && px[4 * i] > px[4 * i + 2] + 80;
+  g_assert_cmpuint (orange, ==, 0);
+}
+
+/* Clipping to a subvolume: nothing is drawn outside the box. */
+static void
+test_clip (Fixture *f, gconstpointer data)
+{
+  g_autofree guint8 *px = NULL;
+  PsBox box = { 0, 0, 0, 20, 64, 64 };
+  double x0, y0, x1, y1, lo[3] = { 20, 32, 32 }, hi[3] = { 14, 32, 32 };
+  guint outside_fg = 0, inside_carbon = 0;
+  if (!need_gl ())
+    return;
+  f->scene.mode = PS_RENDER_MODE_LABELS;
+  f->scene.show_triad = f->scene.show_scale_bar = f->scene.show_bbox = FALSE;
+  f->scene.subvolume = box;
+  f->scene.clip = TRUE;
+  f->scene.show_subvolume = FALSE;
+  ps_gl_camera_set_preset (&f->cam, PS_VIEW_FRONT);
+  px = render (f, "front-clip.png");
+  project (&f->cam, lo, &x0, &y0);   /* the clip face x = 20 */
+  project (&f->cam, hi, &x1, &y1);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      {
+        PsPixelClass c = ps_gl_test_classify (px + ((gsize) y * W + x) * 4, bg);
+        if (x > x0 + 2)
+          outside_fg += c != PS_PIX_BACKGROUND;
+        else if (x < x1 && c == PS_PIX_CARBON)
+          inside_carbon++;
+      }
+  g_test_message ("clip: %u foreground pixels beyond x = 20, %u carbon before", outside_fg, inside_carbon);
+  g_assert_cmpuint (outside_fg, ==, 0);
+  g_assert_cmpuint (inside_carbon, >, 300);
+}
+
+/* Orthoslices: a plane in front of the slab hides it; the slice shows the
+ * (windowed) intensity there, black for the empty z = 10 plane. */
+static void
+test_slices (Fixture *f, gconstpointer data)
+{
+  g_autofree guint8 *px = NULL;
+  guint black = 0, blue = 0;
+  if (!need_gl ())
+    return;
+  f->scene.mode = PS_RENDER_MODE_LABELS;
+  f->scene.show_triad = f->scene.show_scale_bar = f->scene.show_bbox = FALSE;
+  f->scene.show_slices = TRUE;
+  f->scene.crosshair[0] = 63;   /* x and y planes at the far faces: edge-on */
+  f->scene.crosshair[1] = 63;
+  f->scene.crosshair[2] = 10;
+  ps_gl_camera_set_preset (&f->cam, PS_VIEW_FRONT);
+  px = render (f, "front-slice-z10.png");
+  /* Inside the box's image (x, y ≈ 52…203 px), away from the plane's outline. */
+  for (int y = 60; y < 196; y++)
+    for (int x = 60; x < 196; x++)
+      {
+        const guint8 *p = px + ((gsize) y * W + x) * 4;
+        black += p[0] < 4 && p[1] < 4 && p[2] < 4;
+        blue += ps_gl_test_classify (p, bg) == PS_PIX_CARBON;
+      }
+  g_test_message ("slice at z = 10: %u black, %u blue", black, blue);
+  g_assert_cmpuint (black, ==, 136 * 136);
+  g_assert_cmpuint (blue, ==, 0);
+  /* Behind the slab's front face the slab is in front of the plane again. */
+  f->scene.crosshair[2] = 40;
+  g_free (px);
+  px = render (f, "front-slice-z40.png");
+  blue = 0;
+  for (gsize i = 0; i < (gsize) W * H; i++)
+    blue += ps_gl_test_classify (px + 4 * i, bg) == PS_PIX_CARBON;
+  g_assert_cmpuint (blue, >, 5000);
+}
+
+/* The scale bar's length in pixels is its label's nm at the camera's nm per
+ * pixel: 64³ of 1 nm voxels, front view, 256 px high → 2·32√3 nm / 256 px
+ * = 0.433 nm/px; the bar is the 1-2-5 length below 18 % of the width
+ * (19.95 nm) → 10 nm = 23.1 px. */
+static void
+test_scale_bar (Fixture *f, gconstpointer data)
+{
+  g_autofree guint8 *px = NULL;
+  int best_len = 0;
+  double nm_px = 2.0 * 32.0 * sqrt (3.0) / H;
+  if (!need_gl ())
+    return;
+  f->scene.show_triad = f->scene.show_bbox = FALSE;
+  f->scene.show_scale_bar = TRUE;
+  f->scene.mode = PS_RENDER_MODE_MIP;
+  ps_gl_camera_set_preset (&f->cam, PS_VIEW_FRONT);
+  g_assert_cmpfloat_with_epsilon (ps_gl_camera_nm_per_pixel (&f->cam, 1.0f, H), nm_px, 1e-6);
+  px = render (f, "scale-bar.png");
+  /* The longest run of pure white in the bottom 30 rows, right half. */
+  for (int y = H - 30; y < H; y++)
+    {
+      int run = 0;
+      for (int x = W / 2; x < W; x++)
+        {
+          const guint8 *p = px + ((gsize) y * W + x) * 4;
+          run = (p[0] == 255 && p[1] == 255 && p[2] == 255) ? run + 1 : 0;
+          best_len = MAX (best_len, run);
+        }
+    }
+  g_test_message ("scale bar %d px, expected %.1f", best_len, 10.0 / nm_px);
+  g_assert_cmpfloat (fabs (best_len - 10.0 / nm_px), <=, 1.5);
+}
+
+/* Perspective keeps the geometry's sides. */
+static void
+test_perspective (Fixture *f, gconstpointer data)
+{
+  g_autofree guint8 *px = NULL;
+  double cx, cy, ex, ey;
+  guint n;
+  if (!need_gl ())
+    return;
+  f->scene.mode = PS_RENDER_MODE_LABELS;
+  f->scene.carbon_rgba[3] = 0.0f;
+  f->scene.show_triad = f->scene.show_scale_bar = f->scene.show_bbox = FALSE;
+  ps_gl_camera_set_preset (&f->cam, PS_VIEW_TOP);
+  f->cam.perspective = TRUE;
+  px = render (f, "top-perspective.png");
+  pore_centroid (px, &cx, &cy, &n);
+  project (&f->cam, ps_gl_test_sphere_c, &ex, &ey);
+  g_test_message ("perspective: centroid %.1f, %.1f; centre projects to %.1f, %.1f", cx, cy, ex, ey);
+  g_assert_cmpuint (n, >, 1000);
+  g_assert_cmpfloat (cx, <, W / 2.0 - 5);
+  g_assert_cmpfloat (cy, <, H / 2.0 - 5);
+  /* A sphere's outline projects around its centre's image (within a pixel
+   * or two under perspective foreshortening). */
+  g_assert_cmpfloat_with_epsilon (cx, ex, 3.0);
+  g_assert_cmpfloat_with_epsilon (cy, ey, 3.0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -541,6 +705,11 @@ main (int argc, char **argv)
   g_test_add ("/gl/render/modes", Fixture, NULL, fixture_setup, test_modes, fixture_teardown);
   g_test_add ("/gl/render/skipping", Fixture, NULL, fixture_setup, test_skipping, fixture_teardown);
   g_test_add ("/gl/render/size-limit", Fixture, NULL, fixture_setup, test_offscreen_sizes, fixture_teardown);
+  g_test_add ("/gl/render/highlight", Fixture, NULL, fixture_setup, test_highlight, fixture_teardown);
+  g_test_add ("/gl/render/clip", Fixture, NULL, fixture_setup, test_clip, fixture_teardown);
+  g_test_add ("/gl/render/slices", Fixture, NULL, fixture_setup, test_slices, fixture_teardown);
+  g_test_add ("/gl/render/scale-bar", Fixture, NULL, fixture_setup, test_scale_bar, fixture_teardown);
+  g_test_add ("/gl/render/perspective", Fixture, NULL, fixture_setup, test_perspective, fixture_teardown);
   g_test_add_func ("/gl/render/downsample", test_downsample);
   g_test_add_func ("/gl/program/error", test_shader_error);
   return g_test_run ();

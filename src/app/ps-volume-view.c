@@ -532,6 +532,7 @@ ps_volume_view_init (PsVolumeView *self)
   self->preset = PS_VIEW_FRONT;
   self->limits.max_3d_size = 2048;
   self->limits.format = PS_RENDER_TEX_U16;
+  self->limits.auto_u8 = TRUE;
 
   drag = gtk_gesture_drag_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), 0);

@@ -69,6 +69,20 @@ slice_done (SliceProgress *sp)
     }
 }
 
+bool
+ps_render_volume_fits_u8 (const PsVolume *vol, double min, double max, int n_threads)
+{
+  int ok = 1;
+  if (vol == NULL || vol->data == NULL || !(max - min <= 255.0) || !isfinite (min))
+    return false;
+  const size_t n = ps_volume_n_voxels (vol);
+  const float *data = vol->data;
+#pragma omp parallel for reduction(&& : ok) schedule(static) num_threads(ps_threads_resolve (n_threads))
+  for (size_t i = 0; i < n; i++)
+    ok = ok && (!isfinite (data[i]) || data[i] == floorf (data[i]));
+  return ok != 0;
+}
+
 PsStatus
 ps_render_volume_validate (const PsRenderVolumeParams *p)
 {

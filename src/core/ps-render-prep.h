@@ -79,6 +79,11 @@ ps_render_reduced (size_t n, int factor)
 int ps_render_choose_factor (size_t nx, size_t ny, size_t nz, size_t max_dim,
                              size_t bytes_per_voxel, size_t budget_bytes);
 
+/* True when every finite value of @vol is an integer and max − min ≤ 255:
+ * an 8-bit texture over [min, min + 255] then holds the data exactly (8-bit
+ * files, the common case, sample half the memory). */
+bool ps_render_volume_fits_u8 (const PsVolume *vol, double min, double max, int n_threads);
+
 typedef struct
 {
   const PsVolume *volume;

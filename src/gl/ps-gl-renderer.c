@@ -270,6 +270,7 @@ ps_gl_renderer_get_limits (PsGlRenderer *self, PsGlVolumeLimits *limits)
     ;
   limits->budget_bytes = budget;
   limits->format = PS_RENDER_TEX_U16;
+  limits->auto_u8 = TRUE;
 }
 
 /* ---- upload ------------------------------------------------------------- */
@@ -559,14 +560,14 @@ brick_contributes (const guint16 *b, const ProxyKey *k)
 }
 
 static void
-proxy_key_of (PsGlRenderer *self, const PsGlScene *sc, float wlo, float thr, ProxyKey *k)
+proxy_key_of (PsGlRenderer *self, const PsGlScene *sc, gboolean labels, float wlo, float thr, ProxyKey *k)
 {
   memset (k, 0, sizeof *k);
   k->serial = self->serial;
   k->mode = sc->mode;
   k->window_lo = wlo;
   k->threshold = thr;
-  k->labels = self->tex_labels != 0;
+  k->labels = labels;
   k->threshold_carbon = sc->threshold_carbon;
   k->carbon_visible = sc->carbon_rgba[3] > 0.0f;
   k->pore_visible = sc->pore_rgba[3] > 0.0f;
@@ -713,7 +714,11 @@ draw_raycast (PsGlRenderer *self, const PsGlScene *sc, const PsGlCamera *cam, co
               GError **error)
 {
   const PsGlVolumeData *d = self->data;
-  gboolean labels = self->tex_labels != 0;
+  /* Labels are sampled where they change the picture: the surface modes,
+   * and DVR only for a highlighted object (DVR shows intensities; the
+   * segmentation is the labels mode). MIP never needs them. */
+  gboolean labels = self->tex_labels != 0 && (sc->mode == PS_RENDER_MODE_ISO || sc->mode == PS_RENDER_MODE_LABELS ||
+                                              (sc->mode == PS_RENDER_MODE_DVR && sc->highlight_phase != 0));
   PsGlProgram *prog = raycast_program (self, sc->mode, labels, error);
   float clip_lo[3] = { 0, 0, 0 }, clip_hi[3], slice[3], dims[3], bscale[3];
   float min_spacing = MIN (self->spacing[0], MIN (self->spacing[1], self->spacing[2]));
@@ -725,15 +730,15 @@ draw_raycast (PsGlRenderer *self, const PsGlScene *sc, const PsGlCamera *cam, co
     return FALSE;
   if (!isfinite (wlo) || !isfinite (whi) || !(whi > wlo))
     {
-      wlo = d->lo;
-      whi = d->hi;
+      wlo = d->data_min;
+      whi = d->data_max;
     }
   if (!isfinite (thr))
-    thr = 0.5 * (d->lo + d->hi);
+    thr = 0.5 * (d->data_min + d->data_max);
   {
     ProxyKey key;
     GLint target = 0;
-    proxy_key_of (self, sc, norm_value (d, wlo), norm_value (d, thr), &key);
+    proxy_key_of (self, sc, labels, norm_value (d, wlo), norm_value (d, thr), &key);
     if (!self->proxy_valid || memcmp (&key, &self->proxy_key, sizeof key) != 0)
       build_proxy (self, &key);
     glGetIntegerv (GL_DRAW_FRAMEBUFFER_BINDING, &target);

@@ -121,7 +121,7 @@ ps_gl_volume_data_new (const PsVolume *vol, const PsLabels *pores, const PsLabel
                        const PsGlVolumeLimits *limits, const PsProgress *progress, GError **error)
 {
   g_autoptr(PsGlVolumeData) d = NULL;
-  PsGlVolumeLimits lim = { 2048, 0, PS_RENDER_TEX_U16, 0 };
+  PsGlVolumeLimits lim = { 2048, 0, PS_RENDER_TEX_U16, 0, TRUE };
   PsRenderVolumeParams vp = { 0 };
   PsStats stats;
   gsize bytes = 0, per_voxel, n_bricks;
@@ -177,6 +177,15 @@ ps_gl_volume_data_new (const PsVolume *vol, const PsLabels *pores, const PsLabel
   d->hi = stats.n > 0 ? stats.max : 1.0;
   if (!(d->hi > d->lo))
     d->hi = d->lo + 1.0;
+  d->data_min = d->lo;
+  d->data_max = d->hi;
+  /* 8-bit data in a 16-bit texture waste half the memory and bandwidth. */
+  if (d->format == PS_RENDER_TEX_U16 && d->factor == 1 && lim.auto_u8 &&
+      ps_render_volume_fits_u8 (vol, d->lo, d->hi, lim.n_threads))
+    {
+      d->format = PS_RENDER_TEX_U8;
+      d->hi = d->lo + 255.0;
+    }
 
   if (!ps_size_voxels_bytes (d->dims[0], d->dims[1], d->dims[2], ps_render_tex_format_size (d->format), &bytes) ||
       ps_memory_check (bytes) != PS_OK)
@@ -237,6 +246,8 @@ ps_gl_volume_data_new_labels (const PsGlVolumeData *base, const PsLabels *pores,
   d->format = base->format;
   d->lo = base->lo;
   d->hi = base->hi;
+  d->data_min = base->data_min;
+  d->data_max = base->data_max;
   d->notice = g_strdup (base->notice);
   memcpy (d->brick_dims, base->brick_dims, sizeof d->brick_dims);
   n_bricks = d->brick_dims[0] * d->brick_dims[1] * d->brick_dims[2];

@@ -21,6 +21,7 @@ typedef struct
   gsize budget_bytes;       /* intensity + labels textures together */
   PsRenderTexFormat format; /* preferred intensity format (U16 normally) */
   int n_threads;            /* 0 = all */
+  gboolean auto_u8;         /* U16 requested but the data are 8-bit integers: use U8 */
 } PsGlVolumeLimits;
 
 typedef struct
@@ -34,6 +35,7 @@ typedef struct
   gsize dims[3];
   PsRenderTexFormat format;
   double lo, hi;            /* raw values mapped to 0 and 1 */
+  double data_min, data_max;/* finite range of the data (default window) */
   gpointer intensity;       /* dims voxels of format; NULL when only labels were made */
   gsize code_size;          /* 0: no labels */
   gpointer codes;
