@@ -40,7 +40,8 @@ import numpy as np
 
 
 def run_ours(bench, args, out_dir):
-    cmd = [bench, "--n", str(args.n), "--sizes", args.sizes, "--frames", str(args.frames), "--dir", out_dir]
+    cmd = [bench, "--n", str(args.n), "--sizes", args.sizes, "--frames", str(args.frames), "--dir", out_dir,
+           "--modes", args.modes]
     if args.interactive:
         cmd.append("--interactive")
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -151,7 +152,7 @@ def run_vtk(volume, params, args, out_dir):
         w, h = (int(v) for v in size.split("x"))
         ctx = vtk_setup(volume, n, w, h)
         poses = params["poses"][size]
-        for mode in ("dvr", "mip", "iso", "labels"):
+        for mode in args.modes.split(","):
             vtk_mode(ctx, mode, params)
             vtk_pose(ctx, poses[0])
             img = vtk_image(ctx, w, h)  # warm-up and gate image
@@ -176,7 +177,7 @@ def gate(out_dir, args):
     ok = True
     for size in args.sizes.split(","):
         w, h = (int(v) for v in size.split("x"))
-        for mode in ("dvr", "mip", "iso"):
+        for mode in [m for m in args.modes.split(",") if m != "labels"]:
             ours = np.fromfile(os.path.join(out_dir, f"ours-{mode}-{size}.rgba"), np.uint8).reshape(h, w, 4)
             theirs = np.load(os.path.join(out_dir, f"vtk-{mode}-{size}.npy"))
             a, b = foreground(ours), foreground(theirs)
@@ -194,6 +195,7 @@ def main():
     p.add_argument("--frames", type=int, default=5)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--dir", default="bench/out/3d")
+    p.add_argument("--modes", default="dvr,mip,iso,labels")
     p.add_argument("--interactive", action="store_true", help="also time our interaction quality")
     p.add_argument("--no-vtk", action="store_true")
     args = p.parse_args()

@@ -12,6 +12,8 @@
 #include "ps-core-glib.h"
 #include "ps-gl-test-util.h"
 #include "ps-test-util.h"
+#include "ps-volume-io.h"
+#include "ps-volume-pane.h"
 #include "ps-volume-view.h"
 
 #define WIN_W 240
@@ -274,6 +276,157 @@ test_export (void)
   spin (0.1);
 }
 
+/* `porescope --render-3d`: a PNG of the requested size with the phases in
+ * their colours; exit 2 with a message on bad input. */
+static void
+test_render_3d_cli (void)
+{
+  const char *app = g_getenv ("PORESCOPE_APP");
+  g_autoptr(PsVolume) vol = NULL;
+  g_autoptr(PsLabels) pores = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *vol_path = ps_test_tmp_path ("volume.tif");
+  g_autofree char *lab_path = ps_test_tmp_path ("pores.tif");
+  g_autofree char *small_path = ps_test_tmp_path ("small.tif");
+  g_autofree char *png = ps_test_tmp_path ("render.png");
+  g_autoptr(GdkTexture) tex = NULL;
+  g_autofree guint8 *px = NULL;
+  static const guint8 bg[3] = { 0x1b, 0x1d, 0x22 };
+  int n_carbon = 0, n_pore = 0;
+
+  if (app == NULL || !have_display)
+    {
+      g_test_skip ("no porescope binary or no display");
+      return;
+    }
+  ps_gl_test_scene (&vol, &pores);
+  g_assert_true (ps_volume_save (vol, vol_path, NULL, NULL, &error));
+  g_assert_true (ps_labels_save (pores, lab_path, &error));
+  {
+    g_autoptr(PsVolume) small = ps_volume_new (8, 8, 8, NULL);
+    g_assert_true (ps_volume_save (small, small_path, NULL, NULL, &error));
+  }
+
+  {
+    const char *argv[] = { app, "--render-3d", png, "--view", "front", "--mode", "labels", "--size", "320x200",
+                           "--labels", lab_path, "--threshold", "0.5", vol_path, NULL };
+    g_autofree char *out = NULL, *err = NULL;
+    int rc = ps_test_spawn (&out, &err, argv);
+    g_test_message ("render-3d: rc %d, stderr: %s", rc, err);
+    g_assert_cmpint (rc, ==, 0);
+  }
+  tex = gdk_texture_new_from_filename (png, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_texture_get_width (tex), ==, 320);
+  g_assert_cmpint (gdk_texture_get_height (tex), ==, 200);
+  save_texture (tex, "cli-front-labels.png");
+  px = download_rgba (tex);
+  for (gsize i = 0; i < 320 * 200; i++)
+    {
+      PsPixelClass c = ps_gl_test_classify (px + 4 * i, bg);
+      n_carbon += c == PS_PIX_CARBON;
+      n_pore += c == PS_PIX_PORE;
+    }
+  g_test_message ("render-3d: %d carbon, %d pore pixels", n_carbon, n_pore);
+  g_assert_cmpint (n_carbon, >, 2000);
+  g_assert_cmpint (n_pore, >, 150);
+
+  /* Bad input: exit status 2 and a message naming the problem. */
+  {
+    const char *bad[][16] = {
+      { app, "--render-3d", png, "--view", "sideways", vol_path, NULL },
+      { app, "--render-3d", png, "--mode", "xray", vol_path, NULL },
+      { app, "--render-3d", png, "--size", "0x10", vol_path, NULL },
+      { app, "--render-3d", png, "--size", "9000x10", vol_path, NULL },
+      { app, "--render-3d", png, "/nonexistent/volume.tif", NULL },
+      { app, "--render-3d", png, NULL },
+      { app, "--render-3d", png, "--labels", lab_path, small_path, NULL },
+      { app, "--render-3d", png, "--threshold", "abc", vol_path, NULL },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autofree char *out = NULL, *err = NULL;
+        int rc = ps_test_spawn (&out, &err, bad[i]);
+        g_test_message ("bad input %u: rc %d: %s", i, rc, err);
+        g_assert_cmpint (rc, ==, 2);
+        g_assert_true (g_str_has_prefix (err, "porescope: "));
+      }
+  }
+}
+
+static gboolean
+pane_view_has_volume (gpointer pane)
+{
+  PsVolumeView *view = ps_volume_pane_get_view (pane);
+  return !ps_volume_view_get_busy (view) && ps_volume_view_get_scene (view) != NULL &&
+         gtk_widget_get_realized (GTK_WIDGET (view));
+}
+
+/* The pane follows the document: volume, window, crosshair, subvolume and
+ * label layers reach the view; it renders without error. */
+static void
+test_pane_document (void)
+{
+  g_autoptr(PsDocument) doc = NULL;
+  g_autoptr(PsVolume) vol = NULL;
+  g_autoptr(PsLabels) pores = NULL;
+  GtkWidget *win, *pane;
+  PsVolumeView *view;
+  PsGlScene *scene;
+  PsBox box = { 4, 4, 4, 40, 40, 40 };
+  gint64 end;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  doc = ps_document_new ();
+  win = gtk_window_new ();
+  pane = ps_volume_pane_new ();
+  gtk_window_set_default_size (GTK_WINDOW (win), WIN_W, WIN_H + 40);
+  gtk_window_set_child (GTK_WINDOW (win), pane);
+  ps_volume_pane_set_document (PS_VOLUME_PANE (pane), doc);
+  gtk_window_present (GTK_WINDOW (win));
+  view = ps_volume_pane_get_view (PS_VOLUME_PANE (pane));
+  g_assert_true (wait_for (is_realized, view, 20));
+
+  ps_gl_test_scene (&vol, &pores);
+  ps_document_set_volume (doc, vol, "test", NULL);
+  end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (ps_document_get_volume (doc) != vol && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_true (ps_document_get_volume (doc) == vol);
+  ps_document_set_window (doc, 0.0, 1.0);
+  ps_document_set_crosshair (doc, 10, 20, 30);
+  ps_document_set_subvolume (doc, &box);
+  ps_document_set_overlay (doc, "pores", pores, PS_OVERLAY_SOLID, PS_PHASE_PORES, 0, -1);
+  g_assert_true (wait_for (pane_view_has_volume, pane, 30));
+  spin (0.5);
+
+  scene = ps_volume_view_get_scene (view);
+  g_assert_cmpfloat (scene->window_lo, ==, 0.0);
+  g_assert_cmpfloat (scene->window_hi, ==, 1.0);
+  g_assert_cmpfloat (scene->threshold, ==, 0.5);
+  g_assert_cmpfloat (scene->crosshair[0], ==, 10);
+  g_assert_cmpfloat (scene->crosshair[2], ==, 30);
+  g_assert_false (scene->show_slices);   /* until the pane's Slices toggle */
+  g_assert_cmpuint (scene->subvolume.nx, ==, 40);
+  g_assert_true (scene->show_subvolume);
+  /* Pore labels switch the view to the phase surfaces. */
+  g_assert_cmpint (ps_volume_view_get_mode (view), ==, PS_RENDER_MODE_LABELS);
+  g_assert_true (scene->threshold_carbon);
+  g_assert_null (gtk_gl_area_get_error (GTK_GL_AREA (view)));
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GdkTexture) tex = ps_volume_view_render_texture (view, 480, 360, &error);
+    g_assert_no_error (error);
+    save_texture (tex, "pane.png");
+  }
+  gtk_window_destroy (GTK_WINDOW (win));
+  spin (0.1);
+}
+
 /* A desktop without D-Bus (CI, Xvfb) is not a failure of the 3D view. */
 static gboolean
 ignore_environment_warnings (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
@@ -289,5 +442,7 @@ main (int argc, char **argv)
   have_display = gtk_init_check ();
   g_test_add_func ("/gl/view/shader-error", test_shader_error);
   g_test_add_func ("/gl/view/export-4x", test_export);
+  g_test_add_func ("/gl/view/pane-document", test_pane_document);
+  g_test_add_func ("/gl/view/render-3d-cli", test_render_3d_cli);
   return g_test_run ();
 }
