@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include "ps-application-private.h"
+
 #include <glib/gi18n.h>
 #include <math.h>
 
@@ -1043,6 +1045,7 @@ ps_window_class_init (PsWindowClass *klass)
 
   g_type_ensure (PS_TYPE_SLICE_VIEW);
   g_type_ensure (PS_TYPE_HISTOGRAM_VIEW);
+  _ps_application_ensure_resources ();
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/porescope/Porescope/ui/ps-window.ui");
   gtk_widget_class_bind_template_child (widget_class, PsWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, header_bar);
