@@ -617,6 +617,84 @@ test_cancel_load (void)
   destroy_window (win);
 }
 
+typedef struct
+{
+  int done;
+  int freed;
+  int value;
+} JobProbe;
+
+static gpointer
+slow_worker (PsJob *job, gpointer data, const PsProgress *progress, GError **error)
+{
+  int n = GPOINTER_TO_INT (data);
+  for (int i = 0; i < 200; i++)
+    {
+      if (ps_progress_cancelled (progress))
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+          return NULL;
+        }
+      ps_progress_report (progress, i / 200.0, NULL);
+      g_usleep (500);
+    }
+  if (n < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "kernel.c: %d is negative", n);
+      return NULL;
+    }
+  return g_memdup2 (&n, sizeof n);
+}
+
+static void
+probe_done (PsDocument *doc, gpointer result, gpointer user_data)
+{
+  JobProbe *p = user_data;
+  p->done++;
+  p->value = *(int *) result;
+  g_free (result);
+}
+
+static void
+probe_free (gpointer user_data)
+{
+  ((JobProbe *) user_data)->freed++;
+}
+
+/* Other long work through the document: progress, replacement, errors. */
+static void
+test_run_job (void)
+{
+  PsWindow *win = new_window_with_volume ();
+  PsDocument *doc = ps_window_get_document (win);
+  JobProbe first = { 0 }, second = { 0 }, failing = { 0 };
+  g_autoptr (PsJob) a = ps_job_new ("first", slow_worker, GINT_TO_POINTER (1), NULL, g_free);
+  g_autoptr (PsJob) b = ps_job_new ("second", slow_worker, GINT_TO_POINTER (2), NULL, g_free);
+  g_autoptr (PsJob) c = ps_job_new ("failing", slow_worker, GINT_TO_POINTER (-3), NULL, g_free);
+
+  ps_document_run_job (doc, a, "Could not run the first", probe_done, &first, probe_free);
+  g_assert_true (ps_document_get_job (doc) == a);
+  /* A second job replaces the first: only its result arrives. */
+  ps_document_run_job (doc, b, "Could not run the second", probe_done, &second, probe_free);
+  wait_idle (doc);
+  while (first.freed == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (first.done, ==, 0);
+  g_assert_cmpint (first.freed, ==, 1);
+  g_assert_cmpint (second.done, ==, 1);
+  g_assert_cmpint (second.value, ==, 2);
+  g_assert_cmpint (second.freed, ==, 1);
+  g_assert_null (ps_window_get_error (win));
+
+  ps_document_run_job (doc, c, "Could not run the failing one", probe_done, &failing, probe_free);
+  wait_idle (doc);
+  g_assert_cmpint (failing.done, ==, 0);
+  g_assert_cmpint (failing.freed, ==, 1);
+  g_assert_cmpstr (ps_window_get_error (win), ==, "kernel.c: -3 is negative");
+  g_assert_nonnull (ps_document_get_volume (doc));
+  destroy_window (win);
+}
+
 static void
 test_export_slice (void)
 {
@@ -801,6 +879,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/views/subvolume-and-seeds", test_subvolume_and_seeds);
   g_test_add_func ("/ui/window/open-and-malformed-file", test_open_file_and_malformed);
   g_test_add_func ("/ui/window/cancel-load", test_cancel_load);
+  g_test_add_func ("/ui/window/run-job", test_run_job);
   g_test_add_func ("/ui/export/slice-png", test_export_slice);
   g_test_add_func ("/ui/preferences/settings", test_preferences);
   g_test_add_func ("/ui/window/finalize", test_finalize);
