@@ -254,9 +254,12 @@ update_legend (PsWindow *self)
                          : layer->phase == PS_PHASE_PORES ? _("Pores")
                                                           : layer->name;
       if (layer->mode == PS_OVERLAY_PER_LABEL)
-        markup = g_markup_printf_escaped (_("<span foreground=\"#e5a50a\">■</span><span foreground=\"#26a269\">■</span>"
-                                            "<span foreground=\"#813d9c\">■</span>  %s (one colour per object)"),
-                                          name);
+        {
+          /* Translators: an overlay layer that colours each object differently */
+          g_autofree char *text = g_strdup_printf (_("%s (one colour per object)"), name);
+          markup = g_markup_printf_escaped ("<span foreground=\"#e5a50a\">■</span><span foreground=\"#26a269\">■</span>"
+                                            "<span foreground=\"#813d9c\">■</span>  %s", text);
+        }
       else
         markup = g_markup_printf_escaped ("<span foreground=\"%s\">■</span>  %s", color, name);
       GtkWidget *label = gtk_label_new (NULL);
