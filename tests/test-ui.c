@@ -403,6 +403,31 @@ test_crosshair_links_views (void)
 }
 
 static void
+test_maximize_view (void)
+{
+  PsWindow *win = new_window_with_volume ();
+  GtkWidget *xy = GTK_WIDGET (ps_window_get_slice_view (win, PS_SLICE_XY));
+  GtkWidget *yz = GTK_WIDGET (ps_window_get_slice_view (win, PS_SLICE_YZ));
+  GtkWidget *pane = GTK_WIDGET (ps_window_get_volume_pane (win));
+  g_autoptr (GVariant) state = NULL;
+
+  /* The view's own header button asks the window for it. */
+  gtk_widget_activate_action (yz, "win.maximize-view", "s", "yz");
+  g_assert_true (gtk_widget_get_visible (yz));
+  g_assert_false (gtk_widget_get_visible (xy));
+  g_assert_false (gtk_widget_get_visible (pane));
+  state = g_action_group_get_action_state (G_ACTION_GROUP (win), "maximize-view");
+  g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "yz");
+  gtk_test_widget_wait_for_draw (yz);
+  g_assert_cmpint (gtk_widget_get_width (yz), >, 2 * gtk_widget_get_width (ps_window_get_histogram (win)));
+  /* Asking again restores the quad. */
+  gtk_widget_activate_action (yz, "win.maximize-view", "s", "yz");
+  g_assert_true (gtk_widget_get_visible (xy));
+  g_assert_true (gtk_widget_get_visible (pane));
+  destroy_window (win);
+}
+
+static void
 test_readout (void)
 {
   PsWindow *win = new_window_with_volume ();
@@ -874,6 +899,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/views/slices-at-crosshair", test_views_show_slices);
   g_test_add_func ("/ui/views/crosshair-links-views", test_crosshair_links_views);
   g_test_add_func ("/ui/window/readout", test_readout);
+  g_test_add_func ("/ui/window/maximize-view", test_maximize_view);
   g_test_add_func ("/ui/contrast/auto-reset-window", test_contrast);
   g_test_add_func ("/ui/views/overlay", test_overlay);
   g_test_add_func ("/ui/views/subvolume-and-seeds", test_subvolume_and_seeds);

@@ -134,6 +134,12 @@ startup_timeout (gpointer user_data)
 static void
 startup_mode_begin (PsApplication *self, PsWindow *window)
 {
+  /* Pictures and smoke tests get the documented size, not the last one. */
+  if (self->mode != PS_STARTUP_INTERACTIVE)
+    {
+      gtk_window_unmaximize (GTK_WINDOW (window));
+      gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+    }
   switch (self->mode)
     {
     case PS_STARTUP_SCREENSHOT:

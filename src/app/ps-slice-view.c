@@ -30,6 +30,7 @@ struct _PsSliceView
   GtkSpinButton *slice_spin;
   GtkLabel *position_label;
   GtkWidget *fit_button;
+  GtkWidget *maximize_button;
   GtkDrawingArea *canvas;
   GtkAdjustment *adjustment;
 
@@ -552,6 +553,9 @@ update_header (PsSliceView *self)
 
   markup = g_strdup_printf ("<span foreground=\"%s\">●</span> %s", color, _(names[self->orientation]));
   gtk_label_set_markup (self->title_label, markup);
+  /* The window lays the views out; this view only asks for itself. */
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (self->maximize_button), "s",
+                                    orientation_names[self->orientation]);
 
   self->updating_adjustment = TRUE;
   if (vol != NULL)
@@ -808,6 +812,13 @@ drag_end_reset_cursor (GtkGestureDrag *gesture, double dx, double dy, PsSliceVie
 }
 
 static void
+header_pressed (GtkGestureClick *gesture, int n_press, double x, double y, PsSliceView *self)
+{
+  if (n_press == 2)
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.maximize-view", "s", orientation_names[self->orientation]);
+}
+
+static void
 canvas_resize (GtkDrawingArea *area, int width, int height, PsSliceView *self)
 {
   self->render_dirty = TRUE;
@@ -1059,6 +1070,7 @@ ps_slice_view_class_init (PsSliceViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsSliceView, slice_spin);
   gtk_widget_class_bind_template_child (widget_class, PsSliceView, position_label);
   gtk_widget_class_bind_template_child (widget_class, PsSliceView, fit_button);
+  gtk_widget_class_bind_template_child (widget_class, PsSliceView, maximize_button);
   gtk_widget_class_bind_template_child (widget_class, PsSliceView, canvas);
   gtk_widget_class_bind_template_child (widget_class, PsSliceView, adjustment);
   gtk_widget_class_set_css_name (widget_class, "ps-slice-view");
@@ -1088,7 +1100,7 @@ static void
 ps_slice_view_init (PsSliceView *self)
 {
   GtkEventController *scroll, *motion;
-  GtkGesture *primary, *middle, *secondary;
+  GtkGesture *primary, *middle, *secondary, *header_click;
 
   self->zoom = 1.0;
   self->rendered_index = G_MAXSIZE;
@@ -1125,6 +1137,10 @@ ps_slice_view_init (PsSliceView *self)
   g_signal_connect (secondary, "drag-begin", G_CALLBACK (contrast_drag_begin), self);
   g_signal_connect (secondary, "drag-update", G_CALLBACK (contrast_drag_update), self);
   gtk_widget_add_controller (GTK_WIDGET (self->canvas), GTK_EVENT_CONTROLLER (secondary));
+
+  header_click = gtk_gesture_click_new ();
+  g_signal_connect (header_click, "pressed", G_CALLBACK (header_pressed), self);
+  gtk_widget_add_controller (self->header, GTK_EVENT_CONTROLLER (header_click));
 
   update_header (self);
 }
