@@ -112,7 +112,7 @@ team_size (int n_threads, size_t n_values)
     const size_t plane = nx * ny;                                                        \
     const size_t slice = ny * nz;                                                        \
     const size_t n_blocks = (nz + Z_BLOCK - 1) / Z_BLOCK;                                \
-    _Pragma ("omp parallel for num_threads(n_threads) schedule(static)")                \
+    _Pragma ("omp parallel for num_threads(n_threads) schedule(dynamic, 1)")            \
     for (size_t b = 0; b < n_blocks; b++)                                                \
       {                                                                                  \
         const size_t z0 = b * Z_BLOCK;                                                   \
