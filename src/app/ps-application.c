@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
+#include "ps-application-private.h"
 #include "ps-application.h"
 #include "ps-job.h"
 #include "ps-memory.h"
@@ -53,6 +54,9 @@ static const GOptionEntry option_entries[] = {
     N_("Open FILE as a tilt series with these angles (a .tlt file or START:STOP:STEP)"), N_("SPEC") },
   { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Write a PNG of the window once FILE (or the welcome page) is shown, then exit"), N_("OUT.png") },
+  /* Handled in main() before GApplication (ps-render-3d.c); listed for --help. */
+  { "render-3d", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+    N_("Render the 3D view of FILE to a PNG and exit (more: porescope --render-3d OUT.png --help)"), N_("OUT.png") },
   { "exit-after-startup", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL,
     N_("Quit as soon as the window has been drawn (for tests)"), NULL },
   { NULL }
@@ -133,6 +137,12 @@ startup_timeout (gpointer user_data)
 static void
 startup_mode_begin (PsApplication *self, PsWindow *window)
 {
+  /* Pictures and smoke tests get the documented size, not the last one. */
+  if (self->mode != PS_STARTUP_INTERACTIVE)
+    {
+      gtk_window_unmaximize (GTK_WINDOW (window));
+      gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+    }
   switch (self->mode)
     {
     case PS_STARTUP_SCREENSHOT:
@@ -382,10 +392,21 @@ ps_application_init (PsApplication *self)
                                                    "Headless tools: porescope-cli --help"));
 }
 
+void
+_ps_application_ensure_resources (void)
+{
+  static gsize done;
+  if (g_once_init_enter (&done))
+    {
+      ps_register_resource ();
+      g_once_init_leave (&done, 1);
+    }
+}
+
 PsApplication *
 ps_application_new (void)
 {
-  ps_register_resource ();
+  _ps_application_ensure_resources ();
   return g_object_new (PS_TYPE_APPLICATION,
                        "application-id", PS_APP_ID,
                        "flags", G_APPLICATION_HANDLES_OPEN,
