@@ -94,6 +94,9 @@ PsLabels *ps_labels_load (const char *path, GError **error);
 
 /* ---- format-specific entry points (used by the above and by fuzzers) ---- */
 PsVolume *ps_tiff_load (const char *path, PsFileInfo **info, const PsProgress *progress, GError **error);
+/* Parse a TIFF from memory (fuzzing). @name is used in messages. */
+PsVolume *ps_tiff_load_from_bytes (const guint8 *data, gsize len, const char *name,
+                                   PsFileInfo **info, GError **error);
 gboolean ps_tiff_save (const PsVolume *vol, const char *path, const PsSaveOptions *options,
                        const PsProgress *progress, GError **error);
 PsVolume *ps_mrc_load (const char *path, PsFileInfo **info, const PsProgress *progress, GError **error);
