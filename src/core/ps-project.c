@@ -55,22 +55,6 @@ ps_recon_frame_is_identity (const PsTiltSeries *ts)
   return true;
 }
 
-static inline float
-sample_clamped (const float *img, size_t nx, size_t ny, double X, double Y)
-{
-  if (!(X > 0.0)) X = 0.0;
-  if (!(Y > 0.0)) Y = 0.0;
-  if (X > (double) (nx - 1)) X = (double) (nx - 1);
-  if (Y > (double) (ny - 1)) Y = (double) (ny - 1);
-  size_t x0 = (size_t) X, y0 = (size_t) Y;
-  size_t x1 = x0 + 1 < nx ? x0 + 1 : x0, y1 = y0 + 1 < ny ? y0 + 1 : y0;
-  float fx = (float) (X - (double) x0), fy = (float) (Y - (double) y0);
-  const float *r0 = img + y0 * nx, *r1 = img + y1 * nx;
-  float top = fx == 0.0f ? r0[x0] : (1.0f - fx) * r0[x0] + fx * r0[x1];
-  float bot = fx == 0.0f ? r1[x0] : (1.0f - fx) * r1[x0] + fx * r1[x1];
-  return fy == 0.0f ? top : (1.0f - fy) * top + fy * bot;
-}
-
 void
 ps_recon_aligned_row (const PsTiltSeries *ts, size_t i, size_t y, float *dst)
 {
@@ -95,7 +79,7 @@ ps_recon_aligned_row (const PsTiltSeries *ts, size_t i, size_t y, float *dst)
       double px = (double) x - cxa;
       double X = cx + c * px - s * py + sx;
       double Y = cy + s * px + c * py + sy;
-      dst[x] = sample_clamped (img, ts->nx, ts->ny, X, Y);
+      dst[x] = ps_sample_clamped (img, ts->nx, ts->ny, X, Y);
     }
 }
 

@@ -47,6 +47,11 @@ extern "C" {
 /* cos and sin of @deg, exact (0, ±1) at multiples of 90°. */
 void ps_cos_sin_deg (double deg, double *c, double *s);
 
+/* Validate a tilt series for reconstruction: non-empty images at least 2
+ * pixels wide, angles finite, within ±90° and strictly monotonic (no
+ * duplicates), finite pixels, shifts and axis. A reason goes to @why. */
+PsStatus ps_recon_check_series (const PsTiltSeries *ts, char *why, size_t why_len);
+
 /* Size of the aligned frame (see above). */
 void ps_recon_frame_size (const PsTiltSeries *ts, size_t *nx, size_t *ny);
 

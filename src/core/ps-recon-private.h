@@ -104,10 +104,6 @@ void ps_angle_weights (const double *angles_deg, size_t n, double *weights);
 /* Threads to use: @requested > 0, else all OpenMP threads. */
 int ps_recon_threads (int requested);
 
-/* Validate a tilt series for reconstruction: sizes, angles (finite, within
- * ±90°, strictly monotonic), finite pixels, finite shifts and axis. */
-PsStatus ps_recon_check_series (const PsTiltSeries *ts, char *why, size_t why_len);
-
 /* The aligned stack (n × ny' × nx') when the series needs resampling, else
  * NULL with *status PS_OK (then read ts->data directly). */
 float *ps_recon_aligned_stack (const PsTiltSeries *ts, int n_threads, PsStatus *status);
@@ -127,6 +123,24 @@ typedef struct
 void ps_progress_counter_init (PsProgressCounter *c, const PsProgress *progress, size_t total,
                                const char *message);
 void ps_progress_counter_add (PsProgressCounter *c, size_t n);
+
+/* Bilinear sample of @img (nx × ny) at (X, Y), positions clamped to the
+ * image (edge pixels extend outwards); exact at integer positions. */
+static inline float
+ps_sample_clamped (const float *img, size_t nx, size_t ny, double X, double Y)
+{
+  if (!(X > 0.0)) X = 0.0;
+  if (!(Y > 0.0)) Y = 0.0;
+  if (X > (double) (nx - 1)) X = (double) (nx - 1);
+  if (Y > (double) (ny - 1)) Y = (double) (ny - 1);
+  size_t x0 = (size_t) X, y0 = (size_t) Y;
+  size_t x1 = x0 + 1 < nx ? x0 + 1 : x0, y1 = y0 + 1 < ny ? y0 + 1 : y0;
+  float fx = (float) (X - (double) x0), fy = (float) (Y - (double) y0);
+  const float *r0 = img + y0 * nx, *r1 = img + y1 * nx;
+  float top = fx == 0.0f ? r0[x0] : (1.0f - fx) * r0[x0] + fx * r0[x1];
+  float bot = fx == 0.0f ? r1[x0] : (1.0f - fx) * r1[x0] + fx * r1[x1];
+  return fy == 0.0f ? top : (1.0f - fy) * top + fy * bot;
+}
 
 /* Write a "why" message (printf-style) when @why is non-NULL. */
 void ps_set_why (char *why, size_t why_len, const char *format, ...) __attribute__ ((format (printf, 3, 4)));

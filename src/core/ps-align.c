@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Tilt-series alignment; see ps-align.h. */
+#include "ps-align.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ps-fft.h"
+#include "ps-memory.h"
+#include "ps-project.h"
+#include "ps-recon-private.h"
+#include "ps-sirt.h"
+
+void
+ps_align_params_init (PsAlignParams *p)
+{
+  memset (p, 0, sizeof *p);
+  p->shifts = true;
+  p->axis_offset = true;
+  p->axis_angle = false;
+  p->max_size = 256;
+}
+
+/* ---- binned, aligned images ------------------------------------------------ */
+
+/* The aligned frame of @ts for direction @phi (degrees), binned by @b:
+ * pixel (X, Y) averages b × b samples of the raw image at
+ * c + R(φ)·(b·(X − c_b) + k − (b−1)/2, …) + s_i, so binning keeps the
+ * geometric centre exactly. @sx, @sy: raw-pixel shifts per image. */
+static PsTiltSeries *
+binned_series (const PsTiltSeries *ts, double phi, const double *sx, const double *sy, int b,
+               int n_threads, PsStatus *st)
+{
+  double c, s;
+  size_t nxa, nya;
+  ps_cos_sin_deg (phi, &c, &s);
+  if (fabs (c) >= fabs (s))
+    {
+      nxa = ts->nx;
+      nya = ts->ny;
+    }
+  else
+    {
+      nxa = ts->ny;
+      nya = ts->nx;
+    }
+  const size_t nxb = nxa / (size_t) b, nyb = nya / (size_t) b;
+  if (nxb < 2 || nyb < 1)
+    {
+      *st = PS_ERROR_INVALID_PARAMETER;
+      return NULL;
+    }
+  PsTiltSeries *out = ps_tilt_series_new (nxb, nyb, ts->n, st);
+  if (out == NULL)
+    return NULL;
+  memcpy (out->angles, ts->angles, ts->n * sizeof (double));
+  out->pixel_size[0] = ts->pixel_size[0] * b;
+  out->pixel_size[1] = ts->pixel_size[1] * b;
+  const double cx = 0.5 * (double) (ts->nx - 1), cy = 0.5 * (double) (ts->ny - 1);
+  const double cbx = 0.5 * (double) (nxb - 1), cby = 0.5 * (double) (nyb - 1);
+  const double off = 0.5 * (double) (b - 1);
+  const float norm = 1.0f / (float) (b * b);
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+  for (size_t i = 0; i < ts->n; i++)
+    {
+      const float *img = ps_tilt_series_image (ts, i);
+      float *dst = ps_tilt_series_image (out, i);
+      const double ox = sx ? sx[i] : 0.0, oy = sy ? sy[i] : 0.0;
+      for (size_t Y = 0; Y < nyb; Y++)
+        for (size_t X = 0; X < nxb; X++)
+          {
+            float acc = 0.0f;
+            for (int l = 0; l < b; l++)
+              for (int k = 0; k < b; k++)
+                {
+                  double px = (double) b * ((double) X - cbx) + k - off;
+                  double py = (double) b * ((double) Y - cby) + l - off;
+                  acc += ps_sample_clamped (img, ts->nx, ts->ny, cx + c * px - s * py + ox,
+                                            cy + s * px + c * py + oy);
+                }
+            dst[Y * nxb + X] = acc * norm;
+          }
+    }
+  *st = PS_OK;
+  return out;
+}
+
+/* ---- 2D FFT (power-of-two sizes), on separate re/im planes ------------------ */
+
+typedef struct
+{
+  size_t w, h;
+  PsFft *fw, *fh;
+} Fft2;
+
+static bool
+fft2_init (Fft2 *f, size_t w, size_t h)
+{
+  f->w = w;
+  f->h = h;
+  f->fw = ps_fft_new (w);
+  f->fh = ps_fft_new (h);
+  return f->fw && f->fh;
+}
+
+static void
+fft2_clear (Fft2 *f)
+{
+  ps_fft_free (f->fw);
+  ps_fft_free (f->fh);
+}
+
+/* In place; @lr/@li are scratch of max(w, h) × PS_FFT_LANES floats. */
+static void
+fft2 (const Fft2 *f, float *re, float *im, bool inverse, float *lr, float *li)
+{
+  const size_t w = f->w, h = f->h, L = PS_FFT_LANES;
+  for (size_t y0 = 0; y0 < h; y0 += L)
+    {
+      for (size_t l = 0; l < L; l++)
+        for (size_t x = 0; x < w; x++)
+          {
+            size_t y = y0 + l;
+            lr[x * L + l] = y < h ? re[y * w + x] : 0.0f;
+            li[x * L + l] = y < h ? im[y * w + x] : 0.0f;
+          }
+      ps_fft_lanes (f->fw, lr, li, inverse);
+      for (size_t l = 0; l < L && y0 + l < h; l++)
+        for (size_t x = 0; x < w; x++)
+          {
+            re[(y0 + l) * w + x] = lr[x * L + l];
+            im[(y0 + l) * w + x] = li[x * L + l];
+          }
+    }
+  for (size_t x0 = 0; x0 < w; x0 += L)
+    {
+      for (size_t y = 0; y < h; y++)
+        for (size_t l = 0; l < L; l++)
+          {
+            size_t x = x0 + l;
+            lr[y * L + l] = x < w ? re[y * w + x] : 0.0f;
+            li[y * L + l] = x < w ? im[y * w + x] : 0.0f;
+          }
+      ps_fft_lanes (f->fh, lr, li, inverse);
+      for (size_t y = 0; y < h; y++)
+        for (size_t l = 0; l < L && x0 + l < w; l++)
+          {
+            re[y * w + x0 + l] = lr[y * L + l];
+            im[y * w + x0 + l] = li[y * L + l];
+          }
+    }
+}
+
+/* ---- cross-correlation --------------------------------------------------------- */
+
+typedef struct
+{
+  Fft2 fft;
+  size_t nx, ny;          /* image size */
+  float *filter;          /* w × h band-pass */
+  float *ar, *ai, *br, *bi, *lr, *li;
+} Xcorr;
+
+static void
+xcorr_clear (Xcorr *x)
+{
+  fft2_clear (&x->fft);
+  ps_aligned_free (x->filter);
+  ps_aligned_free (x->ar);
+  ps_aligned_free (x->ai);
+  ps_aligned_free (x->br);
+  ps_aligned_free (x->bi);
+  ps_aligned_free (x->lr);
+  ps_aligned_free (x->li);
+  memset (x, 0, sizeof *x);
+}
+
+static bool
+xcorr_init (Xcorr *x, size_t nx, size_t ny)
+{
+  memset (x, 0, sizeof *x);
+  size_t w = ps_fft_next_pow2 (nx + nx / 2), h = ps_fft_next_pow2 (ny + ny / 2);
+  if (w < 8) w = 8;
+  if (h < 8) h = 8;
+  x->nx = nx;
+  x->ny = ny;
+  if (!fft2_init (&x->fft, w, h))
+    return false;
+  size_t plane = w * h * sizeof (float), line = (w > h ? w : h) * PS_FFT_LANES * sizeof (float);
+  x->filter = ps_aligned_alloc (plane);
+  x->ar = ps_aligned_alloc (plane);
+  x->ai = ps_aligned_alloc (plane);
+  x->br = ps_aligned_alloc (plane);
+  x->bi = ps_aligned_alloc (plane);
+  x->lr = ps_aligned_alloc (line);
+  x->li = ps_aligned_alloc (line);
+  if (!x->filter || !x->ar || !x->ai || !x->br || !x->bi || !x->lr || !x->li)
+    return false;
+  /* Band-pass in cycles per pixel: Gaussian low-pass (σ = 0.12) against
+   * noise, Gaussian high-pass (σ = 0.01) against slow intensity gradients. */
+  for (size_t ky = 0; ky < h; ky++)
+    for (size_t kx = 0; kx < w; kx++)
+      {
+        double fx = (double) (kx <= w / 2 ? kx : w - kx) / (double) w;
+        double fy = (double) (ky <= h / 2 ? ky : h - ky) / (double) h;
+        double f2 = fx * fx + fy * fy;
+        x->filter[ky * w + kx] = (float) (exp (-f2 / (2 * 0.12 * 0.12)) * (1.0 - exp (-f2 / (2 * 0.01 * 0.01))));
+      }
+  return true;
+}
+
+/* Mean-free, edge-tapered copy of @img into the padded planes. */
+static void
+xcorr_load (const Xcorr *x, const float *img, float *re, float *im)
+{
+  const size_t w = x->fft.w, h = x->fft.h, nx = x->nx, ny = x->ny;
+  double mean = 0.0;
+  for (size_t i = 0; i < nx * ny; i++)
+    mean += img[i];
+  mean /= (double) (nx * ny);
+  memset (re, 0, w * h * sizeof (float));
+  memset (im, 0, w * h * sizeof (float));
+  const double tx = fmax (1.0, 0.1 * (double) nx), ty = fmax (1.0, 0.1 * (double) ny);
+  for (size_t y = 0; y < ny; y++)
+    {
+      double dy = fmin ((double) y + 0.5, (double) ny - 0.5 - (double) y);
+      double wy = dy < ty ? 0.5 - 0.5 * cos (M_PI * dy / ty) : 1.0;
+      for (size_t xx = 0; xx < nx; xx++)
+        {
+          double dx = fmin ((double) xx + 0.5, (double) nx - 0.5 - (double) xx);
+          double wx = dx < tx ? 0.5 - 0.5 * cos (M_PI * dx / tx) : 1.0;
+          re[y * w + xx] = (float) (((double) img[y * nx + xx] - mean) * wx * wy);
+        }
+    }
+}
+
+/* Shift (dx, dy) that best maps @b onto @a: b(x + dx, y + dy) ≈ a(x, y),
+ * searched within ±max_shift pixels; sub-pixel by parabolas. */
+static void
+xcorr_shift (Xcorr *x, const float *a, const float *b, double max_shift, double *dx, double *dy)
+{
+  const size_t w = x->fft.w, h = x->fft.h;
+  xcorr_load (x, a, x->ar, x->ai);
+  xcorr_load (x, b, x->br, x->bi);
+  fft2 (&x->fft, x->ar, x->ai, false, x->lr, x->li);
+  fft2 (&x->fft, x->br, x->bi, false, x->lr, x->li);
+  /* B · conj(A): its inverse peaks at the displacement of b relative to a. */
+  for (size_t k = 0; k < w * h; k++)
+    {
+      float r = x->br[k] * x->ar[k] + x->bi[k] * x->ai[k];
+      float i = x->bi[k] * x->ar[k] - x->br[k] * x->ai[k];
+      x->br[k] = r * x->filter[k];
+      x->bi[k] = i * x->filter[k];
+    }
+  fft2 (&x->fft, x->br, x->bi, true, x->lr, x->li);
+  long m = (long) max_shift;
+  if (m > (long) w / 2 - 2) m = (long) w / 2 - 2;
+  if (m > (long) h / 2 - 2 && h > 4) m = (long) h / 2 - 2;
+  if (m < 1) m = 1;
+  long bx = 0, by = 0;
+  float best = -INFINITY;
+#define CC(X, Y) (x->br[(((Y) + (long) h) % (long) h) * (long) w + (((X) + (long) w) % (long) w)])
+  for (long yy = -m; yy <= m; yy++)
+    for (long xx = -m; xx <= m; xx++)
+      if (CC (xx, yy) > best)
+        {
+          best = CC (xx, yy);
+          bx = xx;
+          by = yy;
+        }
+  double fx = 0.0, fy = 0.0;
+  {
+    double l = CC (bx - 1, by), c = CC (bx, by), r = CC (bx + 1, by);
+    double den = l - 2 * c + r;
+    if (den < 0)
+      fx = 0.5 * (l - r) / den;
+    l = CC (bx, by - 1);
+    r = CC (bx, by + 1);
+    den = l - 2 * c + r;
+    if (den < 0)
+      fy = 0.5 * (l - r) / den;
+  }
+#undef CC
+  /* The peak of IFFT(B·conj A) sits at d where b(x) = a(x − d). */
+  *dx = -((double) bx + fmax (-0.5, fmin (0.5, fx)));
+  *dy = -((double) by + fmax (-0.5, fmin (0.5, fy)));
+}
+
+/* Neighbour shifts on a binned aligned series: per image (t, u) in binned
+ * pixels such that image_j(x + t_j, y + u_j) is drift-free. */
+static PsStatus
+neighbour_shifts (const PsTiltSeries *bs, double *t, double *u, const PsProgress *progress)
+{
+  Xcorr x;
+  const size_t nx = bs->nx, ny = bs->ny, n = bs->n;
+  size_t ref = 0;
+  float *stretched = malloc (nx * ny * sizeof (float));
+  PsStatus st = PS_OK;
+
+  if (!xcorr_init (&x, nx, ny) || stretched == NULL)
+    {
+      xcorr_clear (&x);
+      free (stretched);
+      return PS_ERROR_NO_MEMORY;
+    }
+  for (size_t i = 1; i < n; i++)
+    if (fabs (bs->angles[i]) < fabs (bs->angles[ref]))
+      ref = i;
+  t[ref] = u[ref] = 0.0;
+  const double c = 0.5 * (double) (nx - 1);
+  const double max_shift = 0.25 * (double) (nx > ny ? nx : ny);
+  for (int dir = -1; dir <= 1; dir += 2)
+    for (long j = (long) ref + dir; j >= 0 && j < (long) n; j += dir)
+      {
+        size_t i = (size_t) (j - dir);
+        if (ps_progress_cancelled (progress))
+          {
+            st = PS_ERROR_CANCELLED;
+            goto out;
+          }
+        double ci = cos (bs->angles[i] * M_PI / 180.0), cj = cos (bs->angles[(size_t) j] * M_PI / 180.0);
+        double s = (cj > 0.05 && ci > 0.05) ? ci / cj : 1.0;
+        if (s < 0.5) s = 0.5;
+        if (s > 2.0) s = 2.0;
+        /* Stretch image j about the centre so its content matches image i. */
+        const float *img = ps_tilt_series_image (bs, (size_t) j);
+        for (size_t y = 0; y < ny; y++)
+          for (size_t xx = 0; xx < nx; xx++)
+            stretched[y * nx + xx] = ps_sample_clamped (img, nx, ny, c + ((double) xx - c) / s, (double) y);
+        /* Compare with image i as corrected so far. */
+        double dx, dy;
+        xcorr_shift (&x, ps_tilt_series_image (bs, i), stretched, max_shift, &dx, &dy);
+        /* Stretched(x + dx) ≈ A_i(x); see the derivation in the docs:
+         * t_j = (t_i + dx)/s, u_j = u_i + dy. */
+        t[j] = (t[i] + dx) / s;
+        u[j] = u[i] + dy;
+      }
+out:
+  xcorr_clear (&x);
+  free (stretched);
+  return st;
+}
+
+/* ---- the consistency residual -------------------------------------------- */
+
+/* SIRT on rows @rows of the binned series @bs with every image shifted by
+ * (t_i + delta, u_i) binned pixels; returns the last relative residual. */
+static PsStatus
+consistency (const PsTiltSeries *bs, const double *t, const double *u, double delta,
+             const size_t *rows, size_t n_rows, int iterations, int n_threads, double *residual)
+{
+  PsStatus st;
+  PsTiltSeries *mini = ps_tilt_series_new (bs->nx, n_rows, bs->n, &st);
+  if (mini == NULL)
+    return st;
+  memcpy (mini->angles, bs->angles, bs->n * sizeof (double));
+  /* Resample the shifted rows (y shifts exactly through bilinear sampling,
+   * x shift including delta). */
+  for (size_t i = 0; i < bs->n; i++)
+    {
+      const float *img = ps_tilt_series_image (bs, i);
+      float *dst = ps_tilt_series_image (mini, i);
+      for (size_t r = 0; r < n_rows; r++)
+        for (size_t x = 0; x < bs->nx; x++)
+          dst[r * bs->nx + x] = ps_sample_clamped (img, bs->nx, bs->ny, (double) x + (t ? t[i] : 0.0) + delta,
+                                                   (double) rows[r] + (u ? u[i] : 0.0));
+    }
+  PsSirtParams sp;
+  ps_sirt_params_init (&sp, PS_ITERATIVE_SIRT);
+  sp.iterations = iterations;
+  sp.n_threads = n_threads;
+  double *res = malloc ((size_t) iterations * sizeof (double));
+  PsVolume *vol = NULL;
+  if (res == NULL)
+    {
+      ps_tilt_series_unref (mini);
+      return PS_ERROR_NO_MEMORY;
+    }
+  st = ps_sirt_run (&sp, mini, &vol, res, NULL, NULL, 0);
+  if (st == PS_OK)
+    *residual = res[iterations - 1];
+  ps_volume_unref (vol);
+  free (res);
+  ps_tilt_series_unref (mini);
+  return st;
+}
+
+/* @n rows spread evenly over the central 80 % of @ny. */
+static size_t
+pick_rows (size_t ny, size_t n, size_t *rows)
+{
+  if (n == 0 || n >= ny)
+    {
+      for (size_t r = 0; r < ny; r++)
+        rows[r] = r;
+      return ny;
+    }
+  size_t lo = ny / 10, hi = ny - 1 - ny / 10;
+  for (size_t k = 0; k < n; k++)
+    rows[k] = lo + (size_t) llround ((double) (hi - lo) * ((double) k + 0.5) / (double) n);
+  return n;
+}
+
+PsStatus
+ps_align_consistency (const PsTiltSeries *ts, int bin, size_t n_slices, int iterations, int n_threads,
+                      double *residual)
+{
+  PsStatus st;
+  if (bin < 1 || iterations < 1)
+    return PS_ERROR_INVALID_PARAMETER;
+  PsTiltSeries *bs = binned_series (ts, ts->tilt_axis_deg, ts->shift_x, ts->shift_y, bin,
+                                    ps_recon_threads (n_threads), &st);
+  if (bs == NULL)
+    return st;
+  size_t *rows = malloc (bs->ny * sizeof (size_t));
+  if (rows == NULL)
+    {
+      ps_tilt_series_unref (bs);
+      return PS_ERROR_NO_MEMORY;
+    }
+  size_t n = pick_rows (bs->ny, n_slices, rows);
+  st = consistency (bs, NULL, NULL, 0.0, rows, n, iterations, n_threads, residual);
+  free (rows);
+  ps_tilt_series_unref (bs);
+  return st;
+}
+
+/* Minimise J(δ) over δ in [lo, hi]: a grid of @step, then unit steps of
+ * @fine around the best, then a parabola through the best three. */
+static PsStatus
+search_offset (const PsTiltSeries *bs, const double *t, const double *u, const size_t *rows, size_t n_rows,
+               int iterations, int n_threads, double lo, double hi, double step, double fine,
+               double *best_delta, double *best_value, const PsProgress *progress)
+{
+  PsStatus st;
+  double bd = 0.0, bv = INFINITY;
+  for (double d = lo; d <= hi + 1e-9; d += step)
+    {
+      double v;
+      if (ps_progress_cancelled (progress))
+        return PS_ERROR_CANCELLED;
+      if ((st = consistency (bs, t, u, d, rows, n_rows, iterations, n_threads, &v)) != PS_OK)
+        return st;
+      if (v < bv)
+        {
+          bv = v;
+          bd = d;
+        }
+    }
+  double vals[3];
+  double centre = bd;
+  for (int pass = 0; pass < 4; pass++)
+    {
+      for (int k = -1; k <= 1; k++)
+        {
+          if (ps_progress_cancelled (progress))
+            return PS_ERROR_CANCELLED;
+          if (k == 0 && pass > 0)
+            {
+              vals[1] = bv;
+              continue;
+            }
+          if ((st = consistency (bs, t, u, centre + k * fine, rows, n_rows, iterations, n_threads, &vals[k + 1])) != PS_OK)
+            return st;
+        }
+      if (pass == 0)
+        bv = vals[1];
+      if (vals[0] < vals[1] && vals[0] <= vals[2])
+        {
+          centre -= fine;
+          bv = vals[0];
+        }
+      else if (vals[2] < vals[1])
+        {
+          centre += fine;
+          bv = vals[2];
+        }
+      else
+        break;
+    }
+  double den = vals[0] - 2 * vals[1] + vals[2];
+  double frac = den > 0 ? 0.5 * (vals[0] - vals[2]) / den : 0.0;
+  if (frac > 0.5) frac = 0.5;
+  if (frac < -0.5) frac = -0.5;
+  *best_delta = centre + frac * fine;
+  *best_value = bv;
+  return PS_OK;
+}
+
+/* Shifts and axis offset for one direction φ at binning @b; fills t, u
+ * (binned aligned pixels, offset included) and the residual reached. */
+static PsStatus
+align_direction (const PsTiltSeries *ts, double phi, int b, bool do_shifts, bool do_offset, size_t n_slices,
+                 int iterations, int n_threads, double *t, double *u, double *delta_out, double *residual,
+                 const PsProgress *progress)
+{
+  PsStatus st;
+  PsTiltSeries *bs = binned_series (ts, phi, NULL, NULL, b, n_threads, &st);
+  if (bs == NULL)
+    return st;
+  for (size_t i = 0; i < ts->n; i++)
+    t[i] = u[i] = 0.0;
+  if (do_shifts && (st = neighbour_shifts (bs, t, u, progress)) != PS_OK)
+    goto out;
+  size_t *rows = malloc (bs->ny * sizeof (size_t));
+  if (rows == NULL)
+    {
+      st = PS_ERROR_NO_MEMORY;
+      goto out;
+    }
+  size_t nr = pick_rows (bs->ny, n_slices, rows);
+  double delta = 0.0, value;
+  if (do_offset)
+    {
+      double range = fmax (2.0, floor ((double) bs->nx / 8.0));
+      double step = fmax (1.0, floor (range / 6.0));
+      st = search_offset (bs, t, u, rows, nr, iterations, n_threads, -range, range, step, fmax (0.5, step / 4.0),
+                          &delta, &value, progress);
+    }
+  else
+    st = consistency (bs, t, u, 0.0, rows, nr, iterations, n_threads, &value);
+  free (rows);
+  if (st != PS_OK)
+    goto out;
+  for (size_t i = 0; i < ts->n; i++)
+    t[i] += delta;
+  *delta_out = delta;
+  *residual = value;
+out:
+  ps_tilt_series_unref (bs);
+  return st;
+}
+
+PsStatus
+ps_align_run (const PsAlignParams *params, PsTiltSeries *ts, PsAlignResult *result,
+              const PsProgress *progress, char *why, size_t why_len)
+{
+  PsStatus st;
+  PsAlignResult res = { 0 };
+  double *t = NULL, *u = NULL;
+  const int n_threads = ps_recon_threads (params ? params->n_threads : 0);
+
+  if (params == NULL)
+    return PS_ERROR_INVALID_PARAMETER;
+  for (size_t i = 0; ts && i < ts->n; i++)
+    ts->shift_x[i] = ts->shift_y[i] = 0.0;
+  if ((st = ps_recon_check_series (ts, why, why_len)) != PS_OK)
+    return st;
+  if (ts->n < 2)
+    {
+      ps_set_why (why, why_len, "alignment needs at least two images");
+      return PS_ERROR_INVALID_PARAMETER;
+    }
+  size_t max_size = params->max_size ? params->max_size : 256;
+  if (max_size < 16)
+    max_size = 16;
+  size_t big = ts->nx > ts->ny ? ts->nx : ts->ny;
+  int b = (int) ((big + max_size - 1) / max_size);
+  if (b < 1)
+    b = 1;
+  if (ts->nx / (size_t) b < 8 || ts->ny / (size_t) b < 8)
+    {
+      ps_set_why (why, why_len, "images of %zu × %zu pixels are too small to align", ts->nx, ts->ny);
+      return PS_ERROR_INVALID_PARAMETER;
+    }
+  t = calloc (ts->n, sizeof (double));
+  u = calloc (ts->n, sizeof (double));
+  if (t == NULL || u == NULL)
+    {
+      free (t);
+      free (u);
+      return PS_ERROR_NO_MEMORY;
+    }
+  const size_t n_slices = 16;
+  const int iterations = 10;
+  double phi = ts->tilt_axis_deg, delta = 0.0, value = 0.0;
+
+  if (params->axis_angle)
+    {
+      /* Coarse: every 10° of (−90, 90] at a coarser binning; then 2° and
+       * 0.5° steps around the best. */
+      int b2 = (int) ((big + 127) / 128);
+      if (b2 < b)
+        b2 = b;
+      double best_phi = 0.0, best_v = INFINITY;
+      const double steps[3] = { 10.0, 2.0, 0.5 };
+      const int spans[3] = { 9, 4, 3 };
+      double centre = 0.0;
+      for (int level = 0; level < 3; level++)
+        {
+          for (int k = -spans[level]; k <= spans[level]; k++)
+            {
+              double cand = centre + k * steps[level];
+              if (level == 0 && k == -spans[level])
+                continue;  /* −90 and +90 are the same direction */
+              if (ps_progress_cancelled (progress))
+                {
+                  st = PS_ERROR_CANCELLED;
+                  goto out;
+                }
+              ps_progress_report (progress, 0.6 * (level + (k + spans[level]) / (2.0 * spans[level] + 1)) / 3.0,
+                                  "searching the tilt-axis direction");
+              double v = INFINITY, d = 0.0;
+              st = align_direction (ts, cand, b2, params->shifts, params->axis_offset, 8, 6, n_threads, t, u, &d, &v,
+                                    progress);
+              if (st != PS_OK)
+                goto out;
+              if (v < best_v)
+                {
+                  best_v = v;
+                  best_phi = cand;
+                }
+            }
+          centre = best_phi;
+        }
+      phi = remainder (best_phi, 180.0);
+      if (phi <= -90.0)
+        phi += 180.0;
+    }
+  ps_progress_report (progress, params->axis_angle ? 0.6 : 0.0, "aligning");
+
+  /* Residual before: no shifts, the initial direction. */
+  {
+    PsTiltSeries *bs = binned_series (ts, ts->tilt_axis_deg, NULL, NULL, b, n_threads, &st);
+    if (bs == NULL)
+      goto out;
+    size_t *rows = malloc (bs->ny * sizeof (size_t));
+    if (rows == NULL)
+      {
+        ps_tilt_series_unref (bs);
+        st = PS_ERROR_NO_MEMORY;
+        goto out;
+      }
+    size_t nr = pick_rows (bs->ny, n_slices, rows);
+    st = consistency (bs, NULL, NULL, 0.0, rows, nr, iterations, n_threads, &res.residual_before);
+    free (rows);
+    ps_tilt_series_unref (bs);
+    if (st != PS_OK)
+      goto out;
+  }
+
+  st = align_direction (ts, phi, b, params->shifts, params->axis_offset, n_slices, iterations, n_threads, t, u, &delta,
+                        &value, progress);
+  if (st != PS_OK)
+    goto out;
+
+  /* Binned aligned-frame shifts → raw pixels: s = R(φ)·b·(t, u). */
+  {
+    double c, s;
+    ps_cos_sin_deg (phi, &c, &s);
+    double sum2 = 0.0;
+    for (size_t i = 0; i < ts->n; i++)
+      {
+        double ax = b * t[i], ay = b * u[i];
+        ts->shift_x[i] = c * ax - s * ay;
+        ts->shift_y[i] = s * ax + c * ay;
+        double m = hypot (ts->shift_x[i], ts->shift_y[i]);
+        sum2 += m * m;
+        if (m > res.max_shift_px)
+          res.max_shift_px = m;
+      }
+    res.rms_shift_px = sqrt (sum2 / (double) ts->n);
+  }
+  ts->tilt_axis_deg = phi;
+  res.tilt_axis_deg = phi;
+  res.axis_offset_px = b * delta;
+  res.bin = b;
+  res.residual_after = value;
+  ps_progress_report (progress, 1.0, NULL);
+  if (result)
+    *result = res;
+  st = PS_OK;
+out:
+  if (st != PS_OK)
+    for (size_t i = 0; i < ts->n; i++)
+      ts->shift_x[i] = ts->shift_y[i] = 0.0;
+  free (t);
+  free (u);
+  return st;
+}
