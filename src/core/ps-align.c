@@ -20,6 +20,7 @@ ps_align_params_init (PsAlignParams *p)
   p->axis_offset = true;
   p->axis_angle = false;
   p->max_size = 256;
+  p->refine_rounds = 2;
 }
 
 /* ---- binned, aligned images ------------------------------------------------ */
@@ -282,9 +283,10 @@ xcorr_shift (Xcorr *x, const float *a, const float *b, double max_shift, double 
       fy = 0.5 * (l - r) / den;
   }
 #undef CC
-  /* The peak of IFFT(B·conj A) sits at d where b(x) = a(x − d). */
-  *dx = -((double) bx + fmax (-0.5, fmin (0.5, fx)));
-  *dy = -((double) by + fmax (-0.5, fmin (0.5, fy)));
+  /* IFFT(B·conj A)(τ) = Σ_x a(x)·b(x + τ): it peaks at the τ = d with
+   * b(x + d) ≈ a(x). */
+  *dx = (double) bx + fmax (-0.5, fmin (0.5, fx));
+  *dy = (double) by + fmax (-0.5, fmin (0.5, fy));
 }
 
 /* Neighbour shifts on a binned aligned series: per image (t, u) in binned
@@ -344,19 +346,16 @@ out:
 
 /* ---- the consistency residual -------------------------------------------- */
 
-/* SIRT on rows @rows of the binned series @bs with every image shifted by
- * (t_i + delta, u_i) binned pixels; returns the last relative residual. */
-static PsStatus
-consistency (const PsTiltSeries *bs, const double *t, const double *u, double delta,
-             const size_t *rows, size_t n_rows, int iterations, int n_threads, double *residual)
+/* Rows @rows of the binned series @bs, every image shifted by
+ * (t_i + delta, u_i) binned pixels (bilinear, clamped edges). */
+static PsTiltSeries *
+shifted_rows (const PsTiltSeries *bs, const double *t, const double *u, double delta, const size_t *rows,
+              size_t n_rows, PsStatus *st)
 {
-  PsStatus st;
-  PsTiltSeries *mini = ps_tilt_series_new (bs->nx, n_rows, bs->n, &st);
+  PsTiltSeries *mini = ps_tilt_series_new (bs->nx, n_rows, bs->n, st);
   if (mini == NULL)
-    return st;
+    return NULL;
   memcpy (mini->angles, bs->angles, bs->n * sizeof (double));
-  /* Resample the shifted rows (y shifts exactly through bilinear sampling,
-   * x shift including delta). */
   for (size_t i = 0; i < bs->n; i++)
     {
       const float *img = ps_tilt_series_image (bs, i);
@@ -364,8 +363,21 @@ consistency (const PsTiltSeries *bs, const double *t, const double *u, double de
       for (size_t r = 0; r < n_rows; r++)
         for (size_t x = 0; x < bs->nx; x++)
           dst[r * bs->nx + x] = ps_sample_clamped (img, bs->nx, bs->ny, (double) x + (t ? t[i] : 0.0) + delta,
-                                                   (double) rows[r] + (u ? u[i] : 0.0));
+                                                   (double) (rows ? rows[r] : r) + (u ? u[i] : 0.0));
     }
+  return mini;
+}
+
+/* SIRT on rows @rows of the binned series @bs with every image shifted by
+ * (t_i + delta, u_i) binned pixels; returns the last relative residual. */
+static PsStatus
+consistency (const PsTiltSeries *bs, const double *t, const double *u, double delta,
+             const size_t *rows, size_t n_rows, int iterations, int n_threads, double *residual)
+{
+  PsStatus st;
+  PsTiltSeries *mini = shifted_rows (bs, t, u, delta, rows, n_rows, &st);
+  if (mini == NULL)
+    return st;
   PsSirtParams sp;
   ps_sirt_params_init (&sp, PS_ITERATIVE_SIRT);
   sp.iterations = iterations;
@@ -383,6 +395,53 @@ consistency (const PsTiltSeries *bs, const double *t, const double *u, double de
   ps_volume_unref (vol);
   free (res);
   ps_tilt_series_unref (mini);
+  return st;
+}
+
+/* Projection matching (e.g. Dengler, Ultramicroscopy 30:337, 1989): each
+ * image is registered against the reprojection of a reconstruction from
+ * the current alignment, which has the same parallax as the image, unlike
+ * its neighbour. One round: SIRT (15 iterations) of the whole binned
+ * series, reproject, cross-correlate, update (t, u). */
+static PsStatus
+projection_matching (const PsTiltSeries *bs, double *t, double *u, int n_threads, const PsProgress *progress)
+{
+  PsStatus st;
+  PsTiltSeries *cur = shifted_rows (bs, t, u, 0.0, NULL, bs->ny, &st);
+  PsVolume *vol = NULL;
+  PsTiltSeries *proj = NULL;
+  Xcorr x;
+  memset (&x, 0, sizeof x);
+  if (cur == NULL)
+    return st;
+  PsSirtParams sp;
+  ps_sirt_params_init (&sp, PS_ITERATIVE_SIRT);
+  sp.iterations = 15;
+  sp.n_threads = n_threads;
+  if ((st = ps_sirt_run (&sp, cur, &vol, NULL, progress, NULL, 0)) != PS_OK)
+    goto out;
+  PsProjectParams pp = { bs->angles, bs->n, n_threads };
+  if ((st = ps_project_run (&pp, vol, &proj, progress, NULL, 0)) != PS_OK)
+    goto out;
+  if (!xcorr_init (&x, bs->nx, bs->ny))
+    {
+      st = PS_ERROR_NO_MEMORY;
+      goto out;
+    }
+  for (size_t i = 0; i < bs->n; i++)
+    {
+      double dx, dy;
+      xcorr_shift (&x, ps_tilt_series_image (proj, i), ps_tilt_series_image (cur, i), 0.1 * (double) bs->nx + 2,
+                   &dx, &dy);
+      /* cur_i(x) = A_i(x + t_i); cur_i(x + d) ≈ proj_i(x). */
+      t[i] += dx;
+      u[i] += dy;
+    }
+out:
+  xcorr_clear (&x);
+  ps_volume_unref (vol);
+  ps_tilt_series_unref (proj);
+  ps_tilt_series_unref (cur);
   return st;
 }
 
@@ -426,65 +485,143 @@ ps_align_consistency (const PsTiltSeries *ts, int bin, size_t n_slices, int iter
   return st;
 }
 
-/* Minimise J(δ) over δ in [lo, hi]: a grid of @step, then unit steps of
- * @fine around the best, then a parabola through the best three. */
+/* First estimate of the axis offset from the projections' centres of mass
+ * (Helgason–Ludwig order 1): after drift correction the centre of mass of
+ * image i lies at c + X·cos θ_i + Z·sin θ_i + δ for an object centred at
+ * (X, Z) relative to an axis δ pixels off the centre; a least-squares fit
+ * of (X, Z, δ) over all angles separates δ from the sinusoid whenever the
+ * range is wide enough for cos θ to vary. The background (a low percentile
+ * of each image) is subtracted first. Returns false when the fit is
+ * ill-conditioned (then δ = 0). */
+static bool
+cm_offset (const PsTiltSeries *bs, const double *t, double *delta)
+{
+  const size_t nx = bs->nx, ny = bs->ny, n = bs->n;
+  double M[3][3] = { { 0 } }, v[3] = { 0 };
+  float *sorted = malloc (nx * ny * sizeof (float));
+  if (sorted == NULL)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    {
+      const float *img = ps_tilt_series_image (bs, i);
+      memcpy (sorted, img, nx * ny * sizeof (float));
+      /* 5th percentile as the background level. */
+      size_t k = (nx * ny) / 20;
+      float lo = sorted[0];
+      {
+        /* partial selection by a simple nth-element */
+        size_t l = 0, r = nx * ny - 1;
+        while (l < r)
+          {
+            float pivot = sorted[(l + r) / 2];
+            size_t a = l, b = r;
+            while (a <= b)
+              {
+                while (sorted[a] < pivot) a++;
+                while (sorted[b] > pivot) b--;
+                if (a <= b)
+                  {
+                    float tmp = sorted[a];
+                    sorted[a] = sorted[b];
+                    sorted[b] = tmp;
+                    a++;
+                    if (b == 0) break;
+                    b--;
+                  }
+              }
+            if (k <= b) r = b;
+            else if (k >= a) l = a;
+            else break;
+          }
+        lo = sorted[k];
+      }
+      double m0 = 0, m1 = 0;
+      for (size_t y = 0; y < ny; y++)
+        for (size_t x = 0; x < nx; x++)
+          {
+            double w = (double) img[y * nx + x] - lo;
+            if (w > 0)
+              {
+                m0 += w;
+                m1 += w * (double) x;
+              }
+          }
+      if (!(m0 > 0))
+        continue;
+      double cm = m1 / m0 - 0.5 * (double) (nx - 1) - t[i];
+      double th = bs->angles[i] * M_PI / 180.0;
+      double f[3] = { cos (th), sin (th), 1.0 };
+      for (int r = 0; r < 3; r++)
+        {
+          v[r] += f[r] * cm;
+          for (int c = 0; c < 3; c++)
+            M[r][c] += f[r] * f[c];
+        }
+    }
+  free (sorted);
+  /* Solve the 3 × 3 normal equations (Cramer). */
+  double det = M[0][0] * (M[1][1] * M[2][2] - M[1][2] * M[2][1]) - M[0][1] * (M[1][0] * M[2][2] - M[1][2] * M[2][0]) +
+               M[0][2] * (M[1][0] * M[2][1] - M[1][1] * M[2][0]);
+  double scale = M[0][0] * M[1][1] * M[2][2];
+  if (!(fabs (det) > 1e-6 * fabs (scale)))
+    {
+      *delta = 0.0;
+      return false;
+    }
+  double d3 = M[0][0] * (M[1][1] * v[2] - v[1] * M[2][1]) - M[0][1] * (M[1][0] * v[2] - v[1] * M[2][0]) +
+              v[0] * (M[1][0] * M[2][1] - M[1][1] * M[2][0]);
+  *delta = d3 / det;
+  return isfinite (*delta);
+}
+
+/* Minimise J(δ) by walking downhill in steps of @step from @start (at most
+ * ±@range), then a parabola through the best three. */
 static PsStatus
 search_offset (const PsTiltSeries *bs, const double *t, const double *u, const size_t *rows, size_t n_rows,
-               int iterations, int n_threads, double lo, double hi, double step, double fine,
+               int iterations, int n_threads, double start, double range, double step,
                double *best_delta, double *best_value, const PsProgress *progress)
 {
   PsStatus st;
-  double bd = 0.0, bv = INFINITY;
-  for (double d = lo; d <= hi + 1e-9; d += step)
+  double vals[3], centre = start;
+  for (int k = -1; k <= 1; k++)
     {
-      double v;
       if (ps_progress_cancelled (progress))
         return PS_ERROR_CANCELLED;
-      if ((st = consistency (bs, t, u, d, rows, n_rows, iterations, n_threads, &v)) != PS_OK)
+      if ((st = consistency (bs, t, u, centre + k * step, rows, n_rows, iterations, n_threads, &vals[k + 1])) != PS_OK)
         return st;
-      if (v < bv)
-        {
-          bv = v;
-          bd = d;
-        }
     }
-  double vals[3];
-  double centre = bd;
-  for (int pass = 0; pass < 4; pass++)
+  for (int moves = 0; moves < 64; moves++)
     {
-      for (int k = -1; k <= 1; k++)
-        {
-          if (ps_progress_cancelled (progress))
-            return PS_ERROR_CANCELLED;
-          if (k == 0 && pass > 0)
-            {
-              vals[1] = bv;
-              continue;
-            }
-          if ((st = consistency (bs, t, u, centre + k * fine, rows, n_rows, iterations, n_threads, &vals[k + 1])) != PS_OK)
-            return st;
-        }
-      if (pass == 0)
-        bv = vals[1];
+      int dir = 0;
       if (vals[0] < vals[1] && vals[0] <= vals[2])
-        {
-          centre -= fine;
-          bv = vals[0];
-        }
+        dir = -1;
       else if (vals[2] < vals[1])
+        dir = 1;
+      if (dir == 0 || fabs (centre + dir * step - start) > range)
+        break;
+      centre += dir * step;
+      if (dir < 0)
         {
-          centre += fine;
-          bv = vals[2];
+          vals[2] = vals[1];
+          vals[1] = vals[0];
         }
       else
-        break;
+        {
+          vals[0] = vals[1];
+          vals[1] = vals[2];
+        }
+      if (ps_progress_cancelled (progress))
+        return PS_ERROR_CANCELLED;
+      int k = dir < 0 ? 0 : 2;
+      if ((st = consistency (bs, t, u, centre + dir * step, rows, n_rows, iterations, n_threads, &vals[k])) != PS_OK)
+        return st;
     }
   double den = vals[0] - 2 * vals[1] + vals[2];
   double frac = den > 0 ? 0.5 * (vals[0] - vals[2]) / den : 0.0;
   if (frac > 0.5) frac = 0.5;
   if (frac < -0.5) frac = -0.5;
-  *best_delta = centre + frac * fine;
-  *best_value = bv;
+  *best_delta = centre + frac * step;
+  *best_value = vals[1] - 0.25 * (vals[0] - vals[2]) * frac;
   return PS_OK;
 }
 
@@ -492,7 +629,7 @@ search_offset (const PsTiltSeries *bs, const double *t, const double *u, const s
  * (binned aligned pixels, offset included) and the residual reached. */
 static PsStatus
 align_direction (const PsTiltSeries *ts, double phi, int b, bool do_shifts, bool do_offset, size_t n_slices,
-                 int iterations, int n_threads, double *t, double *u, double *delta_out, double *residual,
+                 int iterations, int refine_rounds, int n_threads, double *t, double *u, double *delta_out, double *residual,
                  const PsProgress *progress)
 {
   PsStatus st;
@@ -511,15 +648,32 @@ align_direction (const PsTiltSeries *ts, double phi, int b, bool do_shifts, bool
     }
   size_t nr = pick_rows (bs->ny, n_slices, rows);
   double delta = 0.0, value;
+  const double range = fmax (3.0, floor ((double) bs->nx / 6.0));
   if (do_offset)
     {
-      double range = fmax (2.0, floor ((double) bs->nx / 8.0));
-      double step = fmax (1.0, floor (range / 6.0));
-      st = search_offset (bs, t, u, rows, nr, iterations, n_threads, -range, range, step, fmax (0.5, step / 4.0),
-                          &delta, &value, progress);
+      double start = 0.0;
+      cm_offset (bs, t, &start);
+      if (fabs (start) > range)
+        start = 0.0;
+      st = search_offset (bs, t, u, rows, nr, iterations, n_threads, start, range, 1.0, &delta, &value, progress);
     }
   else
     st = consistency (bs, t, u, 0.0, rows, nr, iterations, n_threads, &value);
+  /* Refine the shifts by projection matching, then the offset again (the
+   * reference of the shifts may have moved). */
+  for (int round = 0; st == PS_OK && do_shifts && round < refine_rounds; round++)
+    {
+      for (size_t i = 0; i < ts->n; i++)
+        t[i] += delta;
+      if ((st = projection_matching (bs, t, u, n_threads, progress)) != PS_OK)
+        break;
+      for (size_t i = 0; i < ts->n; i++)
+        t[i] -= delta;
+      if (do_offset)
+        st = search_offset (bs, t, u, rows, nr, iterations, n_threads, delta, range, 1.0, &delta, &value, progress);
+      else
+        st = consistency (bs, t, u, 0.0, rows, nr, iterations, n_threads, &value);
+    }
   free (rows);
   if (st != PS_OK)
     goto out;
@@ -573,7 +727,9 @@ ps_align_run (const PsAlignParams *params, PsTiltSeries *ts, PsAlignResult *resu
       return PS_ERROR_NO_MEMORY;
     }
   const size_t n_slices = 16;
-  const int iterations = 10;
+  /* SIRT must be close to convergence for its residual to measure the
+   * consistency of the data rather than how far it got. */
+  const int iterations = 40;
   double phi = ts->tilt_axis_deg, delta = 0.0, value = 0.0;
 
   if (params->axis_angle)
@@ -602,7 +758,7 @@ ps_align_run (const PsAlignParams *params, PsTiltSeries *ts, PsAlignResult *resu
               ps_progress_report (progress, 0.6 * (level + (k + spans[level]) / (2.0 * spans[level] + 1)) / 3.0,
                                   "searching the tilt-axis direction");
               double v = INFINITY, d = 0.0;
-              st = align_direction (ts, cand, b2, params->shifts, params->axis_offset, 8, 6, n_threads, t, u, &d, &v,
+              st = align_direction (ts, cand, b2, params->shifts, params->axis_offset, 8, 30, 0, n_threads, t, u, &d, &v,
                                     progress);
               if (st != PS_OK)
                 goto out;
@@ -640,8 +796,8 @@ ps_align_run (const PsAlignParams *params, PsTiltSeries *ts, PsAlignResult *resu
       goto out;
   }
 
-  st = align_direction (ts, phi, b, params->shifts, params->axis_offset, n_slices, iterations, n_threads, t, u, &delta,
-                        &value, progress);
+  st = align_direction (ts, phi, b, params->shifts, params->axis_offset, n_slices, iterations, params->refine_rounds,
+                        n_threads, t, u, &delta, &value, progress);
   if (st != PS_OK)
     goto out;
 

@@ -15,9 +15,15 @@
  *    stretch; Mastronarde, J. Struct. Biol. 120:343, 1997), on tapered,
  *    band-pass filtered, binned images; the shifts are accumulated outwards.
  * 3. Tilt-axis offset (centre of rotation): a common shift δ perpendicular to
- *    the axis is searched to minimise the same SIRT consistency residual on
- *    a subset of slices (grid, then parabola; refined at full resolution
- *    when the images were binned).
+ *    the axis, first estimated from the images' centres of mass (a
+ *    least-squares fit of X·cos θ + Z·sin θ + δ), then refined by walking
+ *    downhill on the SIRT consistency residual (40 iterations, so that it
+ *    measures consistency rather than convergence) on a subset of slices,
+ *    with a parabola through the last three points.
+ * 4. Projection matching (default 2 rounds): every image is registered
+ *    against the reprojection of a SIRT reconstruction from the current
+ *    alignment (same parallax, less noise than its neighbour), then the
+ *    offset is searched again.
  * Results go into ts->shift_x/shift_y (raw-image pixels, see ps-project.h)
  * and ts->tilt_axis_deg. Shifts already in @ts are replaced.
  */
@@ -39,6 +45,7 @@ typedef struct
   bool axis_offset;     /* search the offset of the axis (default true) */
   bool axis_angle;      /* search the in-plane direction of the axis (default false) */
   size_t max_size;      /* bin images to at most this many pixels (default 256) */
+  int refine_rounds;    /* projection-matching rounds after the cross-correlation (default 2) */
   int n_threads;        /* ≤ 0: all */
 } PsAlignParams;
 
