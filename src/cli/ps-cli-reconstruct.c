@@ -11,8 +11,10 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
 #include "ps-align.h"
+#include "ps-atomic-file.h"
 #include "ps-cli-commands.h"
 #include "ps-cli-common.h"
 #include "ps-error.h"
@@ -35,6 +37,8 @@ static char *opt_tilt_axis;
 static gboolean opt_align;
 static gboolean opt_no_positivity;
 static gboolean opt_reprojection;
+static char *opt_alignment_in;
+static char *opt_alignment_out;
 
 static const GOptionEntry entries[] = {
   { "angles", 'a', 0, G_OPTION_ARG_STRING, &opt_angles, N_("Tilt angles: a .tlt/.rawtlt file or START:STOP:STEP (default: from the file)"), N_("FILE|A:B:S") },
@@ -50,6 +54,8 @@ static const GOptionEntry entries[] = {
   { "align", 0, 0, G_OPTION_ARG_NONE, &opt_align, N_("Align the images (cross-correlation shifts and the tilt-axis offset) first"), NULL },
   { "no-positivity", 0, 0, G_OPTION_ARG_NONE, &opt_no_positivity, N_("SIRT/SART: allow negative densities"), NULL },
   { "reprojection-error", 0, 0, G_OPTION_ARG_NONE, &opt_reprojection, N_("Print ‖A·x − b‖/‖b‖ of the result on stdout"), NULL },
+  { "alignment", 0, 0, G_OPTION_ARG_FILENAME, &opt_alignment_in, N_("Use the tilt axis and shifts of an alignment file written by --alignment-out"), N_("FILE") },
+  { "alignment-out", 0, 0, G_OPTION_ARG_FILENAME, &opt_alignment_out, N_("Write the tilt axis and per-image shifts used to FILE"), N_("FILE") },
   { NULL }
 };
 
@@ -58,6 +64,81 @@ fmt (double v, const char *format)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   return g_strdup (g_ascii_formatd (buf, sizeof buf, format, v));
+}
+
+/* The alignment file: comment lines, "tilt_axis_deg PHI", then one line
+ * per image "ANGLE SHIFT_X SHIFT_Y" (raw-image pixels, see ps-project.h). */
+static gboolean
+save_alignment (const char *path, const PsTiltSeries *ts, GError **error)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+  char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE], c[G_ASCII_DTOSTR_BUF_SIZE];
+  g_string_append (s, "# porescope alignment: the aligned image i at p' is raw image i at\n"
+                      "# c + R(tilt_axis_deg)·(p' − c') + (shift_x, shift_y); pixels of the raw images\n");
+  g_string_append_printf (s, "tilt_axis_deg %s\n", g_ascii_formatd (a, sizeof a, "%.4f", ts->tilt_axis_deg));
+  for (size_t i = 0; i < ts->n; i++)
+    g_string_append_printf (s, "%s %s %s\n", g_ascii_formatd (a, sizeof a, "%.3f", ts->angles[i]),
+                            g_ascii_formatd (b, sizeof b, "%.4f", ts->shift_x[i]),
+                            g_ascii_formatd (c, sizeof c, "%.4f", ts->shift_y[i]));
+  return ps_write_file_atomic (path, s->str, s->len, error);
+}
+
+static gboolean
+load_alignment (const char *path, PsTiltSeries *ts, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  size_t k = 0;
+  gboolean have_axis = FALSE;
+
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    {
+      char *line = g_strstrip (*l), *end;
+      if (line[0] == '\0' || line[0] == '#')
+        continue;
+      if (g_str_has_prefix (line, "tilt_axis_deg"))
+        {
+          ts->tilt_axis_deg = g_ascii_strtod (line + strlen ("tilt_axis_deg"), &end);
+          if (!isfinite (ts->tilt_axis_deg) || *g_strstrip (end) != '\0')
+            break;
+          have_axis = TRUE;
+          continue;
+        }
+      double v[3];
+      char *p = line;
+      int m;
+      for (m = 0; m < 3; m++)
+        {
+          v[m] = g_ascii_strtod (p, &end);
+          if (end == p || !isfinite (v[m]))
+            break;
+          p = end;
+        }
+      if (m < 3 || *g_strstrip (p) != '\0')
+        {
+          g_set_error (error, PS_ERROR, PS_ERROR_CODE_CORRUPT_FILE, _("%s: cannot read “%s”"), path, line);
+          return FALSE;
+        }
+      if (k >= ts->n || fabs (v[0] - ts->angles[k]) > 0.01)
+        {
+          g_set_error (error, PS_ERROR, PS_ERROR_CODE_INVALID_PARAMETER,
+                       _("%s: image %zu does not match the series (angle %g°)"), path, k + 1, v[0]);
+          return FALSE;
+        }
+      ts->shift_x[k] = v[1];
+      ts->shift_y[k] = v[2];
+      k++;
+    }
+  if (!have_axis || k != ts->n)
+    {
+      g_set_error (error, PS_ERROR, PS_ERROR_CODE_INVALID_PARAMETER,
+                   _("%s: expected tilt_axis_deg and %zu images, found %zu"), path, ts->n, k);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static int
@@ -131,6 +212,13 @@ ps_cli_reconstruct (int argc, char **argv)
   if (ts == NULL)
     return ps_cli_fail_error (ps_cli_input_error_code (error), error);
   ts->tilt_axis_deg = axis;
+  if (opt_alignment_in != NULL)
+    {
+      if (opt_align || opt_tilt_axis != NULL)
+        return ps_cli_fail (PS_CLI_EXIT_USAGE, "reconstruct", _("--alignment replaces --align and --tilt-axis"));
+      if (!load_alignment (opt_alignment_in, ts, &error))
+        return ps_cli_fail_error (ps_cli_input_error_code (error), error);
+    }
   if ((st = ps_recon_check_series (ts, why, sizeof why)) != PS_OK)
     return ps_cli_fail (status_exit (st), input, "%s", why);
 
@@ -155,6 +243,9 @@ ps_cli_reconstruct (int argc, char **argv)
                     "consistency residual %s → %s (bin %d)\n"),
                   a, axis_auto ? _("searched") : _("given"), o, m, r, r0, r1, ar.bin);
     }
+
+  if (opt_alignment_out != NULL && !save_alignment (opt_alignment_out, ts, &error))
+    return ps_cli_fail_error (PS_CLI_EXIT_FAILURE, error);
 
   t0 = g_get_monotonic_time ();
   if (method == WBP)

@@ -382,6 +382,10 @@ consistency (const PsTiltSeries *bs, const double *t, const double *u, double de
   ps_sirt_params_init (&sp, PS_ITERATIVE_SIRT);
   sp.iterations = iterations;
   sp.n_threads = n_threads;
+  /* No positivity: real HAADF data carry contrast the linear model cannot
+   * hold (diffraction, background), and clamping it away makes the residual
+   * depend on how much of that there is rather than on the geometry. */
+  sp.nonnegative = false;
   double *res = malloc ((size_t) iterations * sizeof (double));
   PsVolume *vol = NULL;
   if (res == NULL)
@@ -628,8 +632,8 @@ search_offset (const PsTiltSeries *bs, const double *t, const double *u, const s
 /* Shifts and axis offset for one direction φ at binning @b; fills t, u
  * (binned aligned pixels, offset included) and the residual reached. */
 static PsStatus
-align_direction (const PsTiltSeries *ts, double phi, int b, bool do_shifts, bool do_offset, size_t n_slices,
-                 int iterations, int refine_rounds, int n_threads, double *t, double *u, double *delta_out, double *residual,
+align_direction (const PsTiltSeries *ts, double phi, int b, bool do_shifts, bool do_offset, bool walk,
+                 size_t n_slices, int iterations, int refine_rounds, int n_threads, double *t, double *u, double *delta_out, double *residual,
                  const PsProgress *progress)
 {
   PsStatus st;
@@ -655,7 +659,13 @@ align_direction (const PsTiltSeries *ts, double phi, int b, bool do_shifts, bool
       cm_offset (bs, t, &start);
       if (fabs (start) > range)
         start = 0.0;
-      st = search_offset (bs, t, u, rows, nr, iterations, n_threads, start, range, 1.0, &delta, &value, progress);
+      if (walk)
+        st = search_offset (bs, t, u, rows, nr, iterations, n_threads, start, range, 1.0, &delta, &value, progress);
+      else
+        {
+          delta = start;
+          st = consistency (bs, t, u, delta, rows, nr, iterations, n_threads, &value);
+        }
     }
   else
     st = consistency (bs, t, u, 0.0, rows, nr, iterations, n_threads, &value);
@@ -742,6 +752,11 @@ ps_align_run (const PsAlignParams *params, PsTiltSeries *ts, PsAlignResult *resu
       double best_phi = 0.0, best_v = INFINITY;
       const double steps[3] = { 10.0, 2.0, 0.5 };
       const int spans[3] = { 9, 4, 3 };
+      const size_t level_slices[3] = { 8, 12, 16 };
+      const int level_iterations[3] = { 25, 40, 40 };
+      /* The two coarse levels take the axis offset from the centres of
+       * mass; only the finest walks the residual for it. */
+      const bool level_walk[3] = { false, false, true };
       double centre = 0.0;
       for (int level = 0; level < 3; level++)
         {
@@ -758,7 +773,8 @@ ps_align_run (const PsAlignParams *params, PsTiltSeries *ts, PsAlignResult *resu
               ps_progress_report (progress, 0.6 * (level + (k + spans[level]) / (2.0 * spans[level] + 1)) / 3.0,
                                   "searching the tilt-axis direction");
               double v = INFINITY, d = 0.0;
-              st = align_direction (ts, cand, b2, params->shifts, params->axis_offset, 8, 30, 0, n_threads, t, u, &d, &v,
+              st = align_direction (ts, cand, b2, params->shifts, params->axis_offset, level_walk[level], level_slices[level],
+                                    level_iterations[level], 0, n_threads, t, u, &d, &v,
                                     progress);
               if (st != PS_OK)
                 goto out;
@@ -796,7 +812,7 @@ ps_align_run (const PsAlignParams *params, PsTiltSeries *ts, PsAlignResult *resu
       goto out;
   }
 
-  st = align_direction (ts, phi, b, params->shifts, params->axis_offset, n_slices, iterations, params->refine_rounds,
+  st = align_direction (ts, phi, b, params->shifts, params->axis_offset, true, n_slices, iterations, params->refine_rounds,
                         n_threads, t, u, &delta, &value, progress);
   if (st != PS_OK)
     goto out;
