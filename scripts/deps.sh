@@ -7,12 +7,13 @@ set -euo pipefail
 
 build_pkgs=(
   meson ninja-build pkg-config gcc gettext
-  libglib2.0-dev libglib2.0-bin libgtk-4-dev libepoxy-dev libcglm-dev
+  libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev libepoxy-dev libcglm-dev
+  adwaita-icon-theme librsvg2-common
   libtiff-dev zlib1g-dev libjson-glib-dev
   libgl1-mesa-dri
 )
 test_pkgs=(
-  xvfb xauth
+  xvfb xauth xfonts-base
   python3 python3-numpy python3-scipy python3-skimage python3-tifffile python3-mrcfile
   desktop-file-utils appstream
   imagej

@@ -238,7 +238,14 @@ test_threads_and_queues (void)
   seeds_and_labels (&g, &fl, 1.0, 26, 2, &s3, l3, &n3);
   g_assert_cmpuint (s1.n, ==, s2.n);
   g_assert_cmpuint (s1.n, ==, s3.n);
-  g_assert_cmpmem (s1.items, s1.n * sizeof (PsSeed), s2.items, s2.n * sizeof (PsSeed));
+  for (size_t i = 0; i < s1.n; i++)
+    {
+      g_assert_cmpuint (s1.items[i].x, ==, s2.items[i].x);
+      g_assert_cmpuint (s1.items[i].y, ==, s2.items[i].y);
+      g_assert_cmpuint (s1.items[i].z, ==, s2.items[i].z);
+      g_assert_cmpuint (s1.items[i].group, ==, s2.items[i].group);
+      g_assert_cmpfloat (s1.items[i].dynamic_nm, ==, s2.items[i].dynamic_nm);
+    }
   for (size_t i = 0; i < s1.n; i++)
     {
       g_assert_cmpuint (s1.items[i].x, ==, s3.items[i].x);

@@ -210,13 +210,17 @@ _ps_queue_init (_PsQueue *q, uint32_t max_key, bool integer_keys, size_t n_voxel
     return PS_OK;
   q->n_keys = max_key + 1;
   if (ps_memory_check ((size_t) q->n_keys * 8) != PS_OK)
-    return PS_ERROR_TOO_LARGE;
+    {
+      q->buckets = false;
+      return PS_ERROR_TOO_LARGE;
+    }
   q->head = malloc ((size_t) q->n_keys * sizeof (uint32_t));
   q->tail = malloc ((size_t) q->n_keys * sizeof (uint32_t));
   if (q->head == NULL || q->tail == NULL)
     {
       free (q->head);
       free (q->tail);
+      q->head = q->tail = NULL;
       return PS_ERROR_NO_MEMORY;
     }
   memset (q->head, 0xff, (size_t) q->n_keys * sizeof (uint32_t));
@@ -323,6 +327,41 @@ _ps_queue_push (_PsQueue *q, uint32_t key, size_t index)
   return true;
 }
 
+/* The voxel @ahead places behind the next one to pop, when it sits in the
+ * same chunk of the top bucket (SIZE_MAX otherwise): floods prefetch its
+ * neighbourhood, since their cost is memory latency, not arithmetic. */
+static inline size_t
+_ps_queue_peek (const _PsQueue *q, uint32_t ahead)
+{
+  if (!q->buckets || q->count == 0)
+    return SIZE_MAX;
+  uint32_t h = q->head[q->cur];
+  if (h == _PS_NONE)
+    return SIZE_MAX;
+  const _PsChunk *c = &q->chunks[h];
+  uint32_t pos = c->rd + ahead;
+  return pos < c->wr ? c->item[pos] : SIZE_MAX;
+}
+
+/* Prefetch the rows of voxel @i's 3×3×3 neighbourhood in @S (for writing)
+ * and in the key array @keys (4-byte values). */
+static inline void
+_ps_prefetch_nbhd (const _PsNbhd *nb, size_t i, const uint32_t *S, const void *keys)
+{
+  if (i == SIZE_MAX)
+    return;
+  const long sx = (long) nb->nx, sxy = (long) (nb->nx * nb->ny);
+  for (int dz = -1; dz <= 1; dz++)
+    for (int dy = -1; dy <= 1; dy++)
+      {
+        long j = (long) i + dz * sxy + dy * sx;
+        if (j < 0 || j >= sxy * (long) nb->nz)
+          continue;
+        __builtin_prefetch (S + j, 1, 1);
+        __builtin_prefetch ((const uint32_t *) keys + j, 0, 1);
+      }
+}
+
 static inline bool
 _ps_queue_pop (_PsQueue *q, size_t *index, uint32_t *key)
 {
@@ -375,5 +414,263 @@ _ps_queue_pop (_PsQueue *q, size_t *index, uint32_t *key)
     q->heap[i] = last;
   *index = (size_t) top.index;
   *key = top.key;
+  return true;
+}
+
+/* ---- components ---------------------------------------------------------- */
+
+#include "ps-label-private.h"
+
+/* Voxel states in the label/scratch buffer during a flood: 0 outside the
+ * region, the component number c (< 2^29) while unlabelled, and
+ * _PS_LABELLED | id once a seed's or basin's flood reached it. */
+#define _PS_LABELLED 0x80000000u
+#define _PS_NOTMAX 0x40000000u      /* h-maxima: has a strictly higher neighbour */
+#define _PS_VISITED 0x20000000u     /* h-maxima: plateau explored */
+#define _PS_COMP_MASK 0x1fffffffu
+
+/* Connected components of the flood region into @S (numbers in raster
+ * order of first voxel) with their sizes (malloc'ed, n + 1 entries). The
+ * floods never cross components, so each can be flooded on its own:
+ * cache-local for the pores, and spread over threads. */
+static inline PsStatus
+_ps_flood_components (const PsGrid *g, const _PsFloodMap *m, int connectivity, int nt,
+                      uint32_t *S, uint32_t *n_comp, uint64_t **sizes, const PsProgress *progress)
+{
+  _PsRegion r;
+  if (m->mask != NULL)
+    r = (_PsRegion) { _PS_REGION_MASK, m->mask, false };
+  else if (m->d2 != NULL)
+    r = (_PsRegion) { _PS_REGION_U32, m->d2, false };
+  else
+    r = (_PsRegion) { _PS_REGION_F32, m->dnm, false };
+  PsStatus st = _ps_label_region (g, &r, connectivity, nt, S, n_comp, sizes, progress);
+  if (st == PS_OK && *n_comp > _PS_COMP_MASK)
+    {
+      free (*sizes);
+      *sizes = NULL;
+      return PS_ERROR_TOO_LARGE;
+    }
+  return st;
+}
+
+typedef struct
+{
+  uint64_t size;
+  uint32_t comp;
+} _PsCompOrder;
+
+static inline int
+_ps_comp_order_cmp (const void *a, const void *b)
+{
+  const _PsCompOrder *x = a, *y = b;
+  if (x->size != y->size)
+    return x->size > y->size ? -1 : 1;
+  return x->comp < y->comp ? -1 : x->comp > y->comp;
+}
+
+/* ---- the flood engine ------------------------------------------------------
+ *
+ * A priority flood that always processes the highest key first. Among equal
+ * keys it works in *rounds*: all queued voxels of the top key are taken out
+ * at once, sorted by voxel index and processed in that order (a raster sweep
+ * over the level set, so neighbourhoods stay in cache and the hardware
+ * prefetcher helps); voxels queued at the same key meanwhile form the next
+ * round. A voxel queued above the level being processed (a flood climbing
+ * into an unseeded maximum) is handled first: its level is processed,
+ * recursively, before the interrupted round continues. Deterministic, the
+ * same with buckets and the heap, and independent of the thread count. */
+
+typedef struct
+{
+  size_t *items;
+  size_t len, pos, cap;
+  uint32_t key;
+} _PsRound;
+
+typedef struct
+{
+  _PsQueue q;
+  _PsRound *stack;       /* rounds in progress, innermost last */
+  size_t depth, cap_depth;
+  size_t *tmp;           /* radix sort buffer */
+  size_t cap_tmp;
+} _PsFlood;
+
+static inline PsStatus
+_ps_flood_init (_PsFlood *f, uint32_t max_key, bool integer_keys, size_t n_voxels)
+{
+  memset (f, 0, sizeof *f);
+  return _ps_queue_init (&f->q, max_key, integer_keys, n_voxels);
+}
+
+static inline void
+_ps_flood_free (_PsFlood *f)
+{
+  _ps_queue_free (&f->q);
+  for (size_t i = 0; i < f->cap_depth; i++)
+    free (f->stack[i].items);
+  free (f->stack);
+  free (f->tmp);
+  memset (f, 0, sizeof *f);
+}
+
+/* Largest key in the queue (the queue must not be empty). */
+static inline uint32_t
+_ps_queue_top_key (_PsQueue *q)
+{
+  if (q->buckets)
+    {
+      while (q->head[q->cur] == _PS_NONE)
+        q->cur--;
+      return q->cur;
+    }
+  return q->heap[0].key;
+}
+
+static inline bool
+_ps_grow (size_t **buf, size_t *cap, size_t need)
+{
+  if (need <= *cap)
+    return true;
+  size_t c = *cap ? *cap : 256;
+  while (c < need)
+    c *= 2;
+  if (ps_memory_check (c * sizeof (size_t)) != PS_OK)
+    return false;
+  size_t *nb = realloc (*buf, c * sizeof (size_t));
+  if (nb == NULL)
+    return false;
+  *buf = nb;
+  *cap = c;
+  return true;
+}
+
+/* Sort @n indices ascending: insertion sort when short, else LSD radix sort
+ * on 11-bit digits up to the highest bit present. */
+static inline bool
+_ps_sort_indices (size_t *a, size_t n, size_t **tmp, size_t *cap_tmp)
+{
+  if (n < 48)
+    {
+      for (size_t i = 1; i < n; i++)
+        {
+          size_t v = a[i], j = i;
+          while (j > 0 && a[j - 1] > v)
+            {
+              a[j] = a[j - 1];
+              j--;
+            }
+          a[j] = v;
+        }
+      return true;
+    }
+  if (!_ps_grow (tmp, cap_tmp, n))
+    return false;
+  size_t mx = 0;
+  for (size_t i = 0; i < n; i++)
+    mx = a[i] > mx ? a[i] : mx;
+  size_t *src = a, *dst = *tmp;
+  unsigned shift = 0;
+  while (shift < 64 && (mx >> shift) != 0)
+    {
+      size_t count[2049] = { 0 };
+      for (size_t i = 0; i < n; i++)
+        count[((src[i] >> shift) & 2047) + 1]++;
+      for (int d = 0; d < 2048; d++)
+        count[d + 1] += count[d];
+      for (size_t i = 0; i < n; i++)
+        dst[count[(src[i] >> shift) & 2047]++] = src[i];
+      size_t *t = src;
+      src = dst;
+      dst = t;
+      shift += 11;
+    }
+  if (src != a)
+    memcpy (a, src, n * sizeof (size_t));
+  return true;
+}
+
+/* Take every queued voxel of key @key into a new round (sorted). */
+static inline bool
+_ps_flood_open_round (_PsFlood *f, uint32_t key)
+{
+  if (f->depth == f->cap_depth)
+    {
+      size_t c = f->cap_depth ? f->cap_depth * 2 : 8;
+      _PsRound *ns = realloc (f->stack, c * sizeof (_PsRound));
+      if (ns == NULL)
+        return false;
+      memset (ns + f->cap_depth, 0, (c - f->cap_depth) * sizeof (_PsRound));
+      f->stack = ns;
+      f->cap_depth = c;
+    }
+  _PsRound *r = &f->stack[f->depth];
+  r->len = r->pos = 0;
+  r->key = key;
+  size_t idx;
+  uint32_t k;
+  while (f->q.count > 0 && _ps_queue_top_key (&f->q) == key)
+    {
+      _ps_queue_pop (&f->q, &idx, &k);
+      if (!_ps_grow (&r->items, &r->cap, r->len + 1))
+        return false;
+      r->items[r->len++] = idx;
+    }
+  if (!_ps_sort_indices (r->items, r->len, &f->tmp, &f->cap_tmp))
+    return false;
+  f->depth++;
+  return true;
+}
+
+/* Run the flood until the queue is empty. @visit(ctx, p, key) processes one
+ * voxel (it queues neighbours through _ps_queue_push (&f->q, …)) and returns
+ * false on failure. Cancellation is polled every 64 Ki voxels. */
+typedef bool (*_PsVisit) (void *ctx, size_t p, uint32_t key);
+
+static inline bool
+_ps_flood_run (_PsFlood *f, _PsVisit visit, void *ctx, const _PsNbhd *nb, const uint32_t *S,
+               const void *keys, _PsWork *work, bool *cancelled)
+{
+  size_t done = 0;
+  *cancelled = false;
+  while (f->q.count > 0 || f->depth > 0)
+    {
+      if (f->depth == 0)
+        {
+          if (!_ps_flood_open_round (f, _ps_queue_top_key (&f->q)))
+            return false;
+          continue;
+        }
+      _PsRound *r = &f->stack[f->depth - 1];
+      if (r->pos == r->len)
+        {
+          f->depth--;
+          continue;
+        }
+      /* A climb above this round's level comes first. */
+      if (f->q.count > 0 && _ps_queue_top_key (&f->q) > r->key)
+        {
+          if (!_ps_flood_open_round (f, _ps_queue_top_key (&f->q)))
+            return false;
+          continue;
+        }
+      if (r->pos + 8 < r->len)
+        _ps_prefetch_nbhd (nb, r->items[r->pos + 8], S, keys);
+      size_t p = r->items[r->pos++];
+      if (!visit (ctx, p, r->key))
+        return false;
+      if ((++done & 0xffff) == 0 && work != NULL && _ps_work_stop (work))
+        {
+          *cancelled = true;
+          /* leave the engine empty for the next component */
+          size_t i;
+          uint32_t k;
+          while (_ps_queue_pop (&f->q, &i, &k))
+            ;
+          f->depth = 0;
+          return true;
+        }
+    }
   return true;
 }

@@ -128,8 +128,15 @@ ps_seed_list_add_nm (PsSeedList *list, const PsGrid *grid, const double pos_nm[3
   if (list == NULL || grid == NULL || pos_nm == NULL || ps_grid_validate (grid) != PS_OK ||
       !ps_grid_voxel_at_nm (grid, pos_nm, v))
     return PS_ERROR_INVALID_PARAMETER;
-  PsSeed s = { (uint32_t) v[0], (uint32_t) v[1], (uint32_t) v[2], ps_seed_list_next_group (list),
-               NAN, NAN, PS_SEED_MANUAL };
+  PsSeed s;
+  memset (&s, 0, sizeof s);
+  s.x = (uint32_t) v[0];
+  s.y = (uint32_t) v[1];
+  s.z = (uint32_t) v[2];
+  s.group = ps_seed_list_next_group (list);
+  s.dist_nm = NAN;
+  s.dynamic_nm = NAN;
+  s.origin = PS_SEED_MANUAL;
   if (dist != NULL)
     s.dist_nm = (float) ps_distance_map_nm (dist, (v[2] * grid->ny + v[1]) * grid->nx + v[0]);
   PsStatus st = ps_seed_list_append (list, &s);
@@ -264,11 +271,40 @@ ps_hmaxima_validate (const PsHMaximaParams *params, const PsGrid *grid, const Ps
   return ps_grid_validate (grid);
 }
 
-/* Scratch states besides basin numbers 1, 2, … */
-#define S_OUT UINT32_MAX            /* outside the region */
-#define S_NOTMAX (UINT32_MAX - 1)   /* has a strictly higher neighbour */
-#define S_TMP (UINT32_MAX - 2)      /* on the plateau being explored */
-#define MAX_BASINS (UINT32_MAX - 3)
+/* ---- h-maxima by basins and a merge tree -----------------------------------
+ *
+ * The dynamics only depend on the levels at which the maxima's basins join
+ * (the component tree of the distance map), not on how a flood would order
+ * equal values. So instead of flooding, which is memory-latency bound on
+ * large components (each level set is a thin shell spread over the whole
+ * component), everything here is local and streams through the volume:
+ *
+ *  1. every region voxel points to its highest neighbour, if strictly
+ *     higher (ties: the first in neighbourhood order), in parallel;
+ *  2. voxels without a higher neighbour form plateaus: a plateau none of
+ *     whose voxels has a higher neighbour is a regional maximum (a basin);
+ *     inside the other plateaus, pointers lead to an exit by breadth-first
+ *     search, so every chain of pointers climbs to exactly one maximum;
+ *  3. pointer chains are resolved to basin numbers (in parallel; a voxel's
+ *     basin is unique, so concurrent resolutions write the same value);
+ *  4. adjacent voxels of different basins give an edge at level min(key);
+ *  5. edges in decreasing level join basins (Kruskal); when two roots join
+ *     at level v, the lower peak's undecided maxima get the dynamic P − v
+ *     (equal peaks join undecided). The result is the same as flooding:
+ *     inside a basin every voxel climbs to its maximum through higher
+ *     voxels, so the best bottleneck between two maxima through voxels and
+ *     through basin edges is the same, and joins at one level decide the
+ *     same maxima in any order.
+ *
+ * Scratch states: 0 outside; 1 … 26 a pointer (neighbour number + 1);
+ * S_CAND a voxel without a higher neighbour; S_RES | basin once resolved;
+ * S_VIS marks plateau exploration. */
+
+#define S_RES 0x80000000u
+#define S_VIS 0x40000000u
+#define S_CAND 27u
+#define S_CODE 0x3fu
+#define MAX_BASINS (S_VIS - 2)
 
 typedef struct
 {
@@ -295,25 +331,24 @@ basins_free (Basins *b)
   memset (b, 0, sizeof *b);
 }
 
-/* Add a maximum; its number (1-based) goes to *id. */
 static PsStatus
 basins_add (Basins *b, uint32_t key, size_t rep, uint32_t *id)
 {
-  if (b->n + 1 >= b->cap)
+  if (b->n + 2 >= b->cap)
     {
       size_t cap = b->cap ? (size_t) b->cap * 2 : 1024;
       if (cap >= MAX_BASINS)
         return PS_ERROR_TOO_LARGE;
       if (ps_memory_check (cap * 48) != PS_OK)
         return PS_ERROR_TOO_LARGE;
-#define GROW(field)                                        \
-      do                                                   \
-        {                                                  \
+#define GROW(field)                                              \
+      do                                                         \
+        {                                                        \
           void *p_ = realloc (b->field, cap * sizeof *b->field); \
-          if (p_ == NULL)                                  \
-            return PS_ERROR_NO_MEMORY;                     \
-          b->field = p_;                                   \
-        }                                                  \
+          if (p_ == NULL)                                        \
+            return PS_ERROR_NO_MEMORY;                           \
+          b->field = p_;                                         \
+        }                                                        \
       while (0)
       GROW (parent);
       GROW (peak);
@@ -347,9 +382,9 @@ basin_find (Basins *b, uint32_t a)
   return a;
 }
 
-/* Roots @a and @b meet at level @kv: decide the lower one's maxima. */
-static uint32_t
-basins_meet (Basins *b, const _PsFloodMap *map, uint32_t a, uint32_t c, uint32_t kv, double h)
+/* Roots @a and @c join at level @kv: decide the lower one's maxima. */
+static void
+basins_meet (Basins *b, const _PsFloodMap *map, uint32_t a, uint32_t c, uint32_t kv)
 {
   if (b->peak[a] == b->peak[c])
     {
@@ -364,7 +399,7 @@ basins_meet (Basins *b, const _PsFloodMap *map, uint32_t a, uint32_t c, uint32_t
             b->head[r] = b->head[o];
           b->tail[r] = b->tail[o];
         }
-      return r;
+      return;
     }
   uint32_t lo = b->peak[a] < b->peak[c] ? a : c, hi = lo == a ? c : a;
   double dyn = _ps_flood_key_nm (map, b->peak[lo]) - _ps_flood_key_nm (map, kv);
@@ -372,8 +407,49 @@ basins_meet (Basins *b, const _PsFloodMap *map, uint32_t a, uint32_t c, uint32_t
     b->dynamic[m] = dyn;
   b->head[lo] = b->tail[lo] = 0;
   b->parent[lo] = hi;
-  (void) h;
-  return hi;
+}
+
+typedef struct
+{
+  uint32_t level, a, b;
+} Edge;
+
+/* Per-slice growable arrays. */
+typedef struct
+{
+  void *items;
+  size_t n, cap;
+} Vec;
+
+static bool
+vec_push (Vec *v, const void *item, size_t size)
+{
+  if (v->n == v->cap)
+    {
+      size_t c = v->cap ? v->cap * 2 : 64;
+      if (ps_memory_check (c * size) != PS_OK)
+        return false;
+      void *ni = realloc (v->items, c * size);
+      if (ni == NULL)
+        return false;
+      v->items = ni;
+      v->cap = c;
+    }
+  memcpy ((char *) v->items + v->n * size, item, size);
+  v->n++;
+  return true;
+}
+
+static inline uint32_t
+load_relaxed (const uint32_t *p)
+{
+  return __atomic_load_n (p, __ATOMIC_RELAXED);
+}
+
+static inline void
+store_relaxed (uint32_t *p, uint32_t v)
+{
+  __atomic_store_n (p, v, __ATOMIC_RELAXED);
 }
 
 PsStatus
@@ -387,7 +463,8 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
   if (seeds == NULL)
     return PS_ERROR_INVALID_PARAMETER;
 
-  const size_t n = ps_grid_n_voxels (grid);
+  const size_t nx = grid->nx, ny = grid->ny, nz = grid->nz;
+  const size_t n = ps_grid_n_voxels (grid), slice = nx * ny;
   const int nt = ps_threads_resolve (params->n_threads);
   const double h = params->h_nm;
   uint32_t *S = scratch, *owned = NULL;
@@ -404,50 +481,77 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
   _PsFloodMap map;
   uint32_t max_key = 0;
   _PsNbhd nb;
-  _PsQueue q;
   Basins B;
   memset (&B, 0, sizeof B);
-  memset (&q, 0, sizeof q);
   size_t *plateau = NULL, plateau_cap = 0;
+  Vec *cand = NULL, *edges = NULL;
+  Edge *sorted = NULL;
+  size_t *level_first = NULL;
+  bool failed = false;
+
   st = _ps_flood_map_init (&map, dist, mask, n, nt, &max_key);
   if (st != PS_OK)
     goto out;
   _ps_nbhd_init (&nb, grid, params->connectivity);
-  st = _ps_queue_init (&q, max_key, map.d2 != NULL, n);
-  if (st != PS_OK)
-    goto out;
-
-  /* 1. Which region voxels have a strictly higher neighbour (in parallel). */
-  _PsWork w1;
-  _ps_work_init (&w1, progress, "Finding seeds", 0.0, 0.3, grid->nz);
-  const size_t slice = grid->nx * grid->ny;
-  size_t region_count = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) reduction(+:region_count)
-  for (size_t z = 0; z < grid->nz; z++)
+  cand = calloc (nz, sizeof *cand);
+  edges = calloc (nz, sizeof *edges);
+  if (cand == NULL || edges == NULL)
     {
-      if (_ps_work_stop (&w1))
+      st = PS_ERROR_NO_MEMORY;
+      goto out;
+    }
+
+  /* 1. Pointers to the highest neighbour (strictly higher only). */
+  _PsWork w1;
+  _ps_work_init (&w1, progress, "Finding seeds", 0.0, 0.3, nz);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) reduction(|:failed)
+  for (size_t z = 0; z < nz; z++)
+    {
+      if (failed || _ps_work_stop (&w1))
         continue;
-      size_t nbr[26];
       for (size_t i = z * slice; i < (z + 1) * slice; i++)
         {
           if (!_ps_flood_in_region (&map, i))
             {
-              S[i] = S_OUT;
+              S[i] = 0;
               continue;
             }
-          region_count++;
-          uint32_t k = _ps_flood_key (&map, i);
-          uint32_t s = 0;
-          int c = _ps_nbhd_of (&nb, i, nbr);
-          for (int t = 0; t < c; t++)
-            if (_ps_flood_in_region (&map, nbr[t]) && _ps_flood_key (&map, nbr[t]) > k)
-              {
-                s = S_NOTMAX;
-                break;
-              }
-          S[i] = s;
+          const uint32_t k = _ps_flood_key (&map, i);
+          const size_t x = i % nx, y = (i / nx) % ny;
+          const bool inner = x > 0 && y > 0 && z > 0 && x + 1 < nx && y + 1 < ny && z + 1 < nz;
+          uint32_t best = k, code = S_CAND;
+          for (int t = 0; t < nb.n; t++)
+            {
+              if (!inner)
+                {
+                  long xx = (long) x + nb.off[t][0], yy = (long) y + nb.off[t][1];
+                  long zz = (long) z + nb.off[t][2];
+                  if (xx < 0 || yy < 0 || zz < 0 || xx >= (long) nx || yy >= (long) ny || zz >= (long) nz)
+                    continue;
+                }
+              size_t r = (size_t) ((long) i + nb.lin[t]);
+              if (!_ps_flood_in_region (&map, r))
+                continue;
+              uint32_t kr = _ps_flood_key (&map, r);
+              if (kr > best)
+                {
+                  best = kr;
+                  code = (uint32_t) t + 1;
+                }
+            }
+          S[i] = code;
+          if (code == S_CAND && !vec_push (&cand[z], &i, sizeof i))
+            {
+              failed = true;
+              break;
+            }
         }
       _ps_work_item_done (&w1);
+    }
+  if (failed)
+    {
+      st = PS_ERROR_NO_MEMORY;
+      goto out;
     }
   if (_ps_work_was_cancelled (&w1))
     {
@@ -455,134 +559,296 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
       goto out;
     }
 
-  /* 2. Regional-maximum plateaus, in raster order of their first voxel. */
-  for (size_t i0 = 0; i0 < n; i0++)
+  /* 2. Plateaus, in raster order of their first voxel: maxima become
+   * basins; the others get pointers towards an exit (breadth-first from the
+   * voxels that have a higher neighbour). */
+  for (size_t z = 0; z < nz; z++)
     {
-      if (S[i0] != 0)
-        continue;
-      if ((i0 & 0xfffff) == 0 && ps_progress_cancelled (progress))
+      if (ps_progress_cancelled (progress))
         {
           st = PS_ERROR_CANCELLED;
           goto out;
         }
-      uint32_t k = _ps_flood_key (&map, i0);
-      size_t np = 0, head = 0;
-      bool is_max = true;
-      if (plateau_cap == 0)
+      const size_t *cz = cand[z].items;
+      for (size_t ci = 0; ci < cand[z].n; ci++)
         {
-          plateau_cap = 1024;
-          plateau = malloc (plateau_cap * sizeof *plateau);
-          if (plateau == NULL)
+          size_t i0 = cz[ci];
+          if (S[i0] != S_CAND)
+            continue;   /* visited, resolved or pointed already */
+          uint32_t k = _ps_flood_key (&map, i0);
+          size_t np = 0, head = 0, n_exit = 0;
+          if (plateau_cap == 0)
             {
-              st = PS_ERROR_NO_MEMORY;
-              goto out;
-            }
-        }
-      plateau[np++] = i0;
-      S[i0] = S_TMP;
-      while (head < np)
-        {
-          size_t p = plateau[head++], nbr[26];
-          int c = _ps_nbhd_of (&nb, p, nbr);
-          for (int t = 0; t < c; t++)
-            {
-              size_t r = nbr[t];
-              uint32_t sr = S[r];
-              if (sr == S_OUT || sr == S_TMP || _ps_flood_key (&map, r) != k)
-                continue;
-              if (sr == S_NOTMAX)
-                is_max = false;
-              if (np == plateau_cap)
+              plateau_cap = 1024;
+              plateau = malloc (plateau_cap * sizeof *plateau);
+              if (plateau == NULL)
                 {
-                  size_t cap2 = plateau_cap * 2;
-                  size_t *pp = ps_memory_check (cap2 * sizeof *plateau) == PS_OK
-                                 ? realloc (plateau, cap2 * sizeof *plateau) : NULL;
-                  if (pp == NULL)
-                    {
-                      st = PS_ERROR_NO_MEMORY;
-                      goto out;
-                    }
-                  plateau = pp;
-                  plateau_cap = cap2;
+                  st = PS_ERROR_NO_MEMORY;
+                  goto out;
                 }
-              plateau[np++] = r;
-              S[r] = S_TMP;
             }
-        }
-      if (!is_max)
-        {
-          for (size_t t = 0; t < np; t++)
-            S[plateau[t]] = S_NOTMAX;
-          continue;
-        }
-      uint32_t id;
-      st = basins_add (&B, k, i0, &id);
-      if (st != PS_OK)
-        goto out;
-      for (size_t t = 0; t < np; t++)
-        {
-          S[plateau[t]] = id;
-          if (!_ps_queue_push (&q, k, plateau[t]))
+          plateau[np++] = i0;
+          S[i0] |= S_VIS;
+          while (head < np)
             {
-              st = PS_ERROR_NO_MEMORY;
-              goto out;
+              size_t p = plateau[head++], nbr[26];
+              int c = _ps_nbhd_of (&nb, p, nbr);
+              for (int t = 0; t < c; t++)
+                {
+                  size_t r = nbr[t];
+                  uint32_t sr = S[r];
+                  if (sr == 0 || (sr & S_VIS) || _ps_flood_key (&map, r) != k)
+                    continue;
+                  if (np == plateau_cap)
+                    {
+                      size_t cap2 = plateau_cap * 2;
+                      size_t *pp = ps_memory_check (cap2 * sizeof *plateau) == PS_OK
+                                     ? realloc (plateau, cap2 * sizeof *plateau) : NULL;
+                      if (pp == NULL)
+                        {
+                          st = PS_ERROR_NO_MEMORY;
+                          goto out;
+                        }
+                      plateau = pp;
+                      plateau_cap = cap2;
+                    }
+                  if (sr != S_CAND)
+                    n_exit++;
+                  plateau[np++] = r;
+                  S[r] |= S_VIS;
+                }
+            }
+          if (n_exit == 0)
+            {
+              /* A regional maximum; i0 is its first voxel in raster order
+               * (all its voxels are candidates, met in raster order). */
+              uint32_t id;
+              st = basins_add (&B, k, i0, &id);
+              if (st != PS_OK)
+                goto out;
+              for (size_t t = 0; t < np; t++)
+                S[plateau[t]] = S_RES | id;
+              continue;
+            }
+          /* Not a maximum: breadth-first from the exits over the rest. */
+          size_t q = 0;
+          for (size_t t = 0; t < np; t++)
+            if ((S[plateau[t]] & ~S_VIS) != S_CAND)
+              {
+                S[plateau[t]] &= ~S_VIS;        /* an exit keeps its pointer */
+                plateau[q++] = plateau[t];
+              }
+          head = 0;
+          while (head < q)
+            {
+              size_t p = plateau[head++];
+              const size_t x = p % nx, y = (p / nx) % ny, zz0 = p / slice;
+              for (int t = 0; t < nb.n; t++)
+                {
+                  long xx = (long) x - nb.off[t][0], yy = (long) y - nb.off[t][1];
+                  long zz = (long) zz0 - nb.off[t][2];
+                  if (xx < 0 || yy < 0 || zz < 0 || xx >= (long) nx || yy >= (long) ny || zz >= (long) nz)
+                    continue;
+                  /* r = p − offset t, so r's neighbour t is p */
+                  size_t r = (size_t) ((long) p - nb.lin[t]);
+                  if (S[r] != (S_CAND | S_VIS))
+                    continue;
+                  S[r] = (uint32_t) t + 1;
+                  plateau[q++] = r;
+                }
             }
         }
     }
-  /* Not-maximum marks back to "unlabelled". */
-#pragma omp parallel for schedule(static) num_threads(nt)
-  for (size_t i = 0; i < n; i++)
-    if (S[i] == S_NOTMAX)
-      S[i] = 0;
 
-  /* 3. Flood from all maxima in decreasing distance; basins meeting decide
-   * the lower one's maxima. */
+  /* 3. Resolve pointer chains to basins. */
+  _PsWork w3;
+  _ps_work_init (&w3, progress, "Finding seeds", 0.3, 0.55, nz);
+#pragma omp parallel num_threads(nt) reduction(|:failed)
   {
-    size_t popped = 0, p;
-    uint32_t kp;
-    while (_ps_queue_pop (&q, &p, &kp))
+    size_t *chain = NULL, cap = 0;
+#pragma omp for schedule(dynamic, 1)
+    for (size_t z = 0; z < nz; z++)
       {
-        if ((++popped & 0xffff) == 0)
+        if (failed || _ps_work_stop (&w3))
+          continue;
+        for (size_t i = z * slice; i < (z + 1) * slice; i++)
           {
-            if (ps_progress_cancelled (progress))
-              {
-                st = PS_ERROR_CANCELLED;
-                goto out;
-              }
-            ps_progress_report (progress, 0.3 + 0.7 * (double) popped / (double) (region_count + 1),
-                                "Finding seeds");
-          }
-        uint32_t lp = S[p];
-        uint32_t b = basin_find (&B, lp);
-        size_t nbr[26];
-        int c = _ps_nbhd_of (&nb, p, nbr);
-        for (int t = 0; t < c; t++)
-          {
-            size_t r = nbr[t];
-            uint32_t sr = S[r];
-            if (sr == S_OUT)
+            uint32_t v = load_relaxed (&S[i]);
+            if (v == 0 || (v & S_RES))
               continue;
-            if (sr == 0)
+            size_t len = 0, p = i;
+            while (!(v & S_RES))
               {
-                S[r] = lp;
-                if (!_ps_queue_push (&q, _ps_flood_key (&map, r), r))
+                if (len == cap && !_ps_grow (&chain, &cap, len + 1))
                   {
-                    st = PS_ERROR_NO_MEMORY;
-                    goto out;
+                    failed = true;
+                    break;
                   }
-                continue;
+                chain[len++] = p;
+                p = (size_t) ((long) p + nb.lin[(v & S_CODE) - 1]);
+                v = load_relaxed (&S[p]);
               }
-            if (_ps_flood_key (&map, r) < kp)
-              continue;   /* reached but lower: they meet when r is popped */
-            uint32_t br = basin_find (&B, sr);
-            if (br != b)
-              b = basins_meet (&B, &map, b, br, kp, h);
+            if (failed)
+              break;
+            for (size_t t = 0; t < len; t++)
+              store_relaxed (&S[chain[t]], v);
           }
+        _ps_work_item_done (&w3);
       }
+    free (chain);
   }
+  if (failed)
+    {
+      st = PS_ERROR_NO_MEMORY;
+      goto out;
+    }
+  if (_ps_work_was_cancelled (&w3))
+    {
+      st = PS_ERROR_CANCELLED;
+      goto out;
+    }
 
-  /* 4. Survivors: undecided maxima (the top of their component) and those
-   * whose dynamic reached h. */
+  /* 4. Edges between basins: for each voxel and each later neighbour of
+   * another basin, level = the lower key; per voxel only the highest level
+   * per neighbouring basin is kept. */
+  _PsWork w4;
+  _ps_work_init (&w4, progress, "Finding seeds", 0.55, 0.85, nz);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) reduction(|:failed)
+  for (size_t z = 0; z < nz; z++)
+    {
+      if (failed || _ps_work_stop (&w4))
+        continue;
+      for (size_t i = z * slice; i < (z + 1) * slice && !failed; i++)
+        {
+          uint32_t v = S[i];
+          if (v == 0)
+            continue;
+          const uint32_t bi = v & ~S_RES, k = _ps_flood_key (&map, i);
+          const size_t x = i % nx, y = (i / nx) % ny;
+          Edge e[26];
+          int ne = 0;
+          for (int t = 0; t < nb.n; t++)
+            {
+              if (nb.lin[t] < 0)
+                continue;   /* each pair once: from its first voxel */
+              long xx = (long) x + nb.off[t][0], yy = (long) y + nb.off[t][1];
+              long zz = (long) z + nb.off[t][2];
+              if (xx < 0 || yy < 0 || xx >= (long) nx || yy >= (long) ny || zz >= (long) nz)
+                continue;
+              size_t r = (size_t) ((long) i + nb.lin[t]);
+              uint32_t vr = S[r];
+              if (vr == 0 || vr == v)
+                continue;
+              uint32_t kr = _ps_flood_key (&map, r), lv = kr < k ? kr : k, br = vr & ~S_RES;
+              int f = 0;
+              while (f < ne && e[f].b != br)
+                f++;
+              if (f == ne)
+                e[ne++] = (Edge) { lv, bi, br };
+              else if (lv > e[f].level)
+                e[f].level = lv;
+            }
+          for (int f = 0; f < ne; f++)
+            if (!vec_push (&edges[z], &e[f], sizeof (Edge)))
+              {
+                failed = true;
+                break;
+              }
+        }
+      _ps_work_item_done (&w4);
+    }
+  if (failed)
+    {
+      st = PS_ERROR_NO_MEMORY;
+      goto out;
+    }
+  if (_ps_work_was_cancelled (&w4))
+    {
+      st = PS_ERROR_CANCELLED;
+      goto out;
+    }
+
+  /* 5. Kruskal in decreasing level: a counting sort on the level. */
+  size_t n_edges = 0;
+  for (size_t z = 0; z < nz; z++)
+    n_edges += edges[z].n;
+  if (n_edges > 0)
+    {
+      const size_t n_levels = (size_t) max_key + 2;
+      if (!ps_size_mul (n_edges, sizeof (Edge), &bytes) || ps_memory_check (bytes) != PS_OK)
+        {
+          st = PS_ERROR_TOO_LARGE;
+          goto out;
+        }
+      sorted = malloc (bytes);
+      level_first = map.d2 != NULL && max_key < (1u << 26) ? calloc (n_levels + 1, sizeof (size_t)) : NULL;
+      if (sorted == NULL)
+        {
+          st = PS_ERROR_NO_MEMORY;
+          goto out;
+        }
+      if (level_first != NULL)
+        {
+          for (size_t z = 0; z < nz; z++)
+            for (size_t t = 0; t < edges[z].n; t++)
+              level_first[max_key + 1 - ((Edge *) edges[z].items)[t].level]++;
+          size_t acc = 0;
+          for (size_t l = 0; l <= n_levels; l++)
+            {
+              size_t c = level_first[l];
+              level_first[l] = acc;
+              acc += c;
+            }
+          for (size_t z = 0; z < nz; z++)
+            for (size_t t = 0; t < edges[z].n; t++)
+              {
+                Edge e = ((Edge *) edges[z].items)[t];
+                sorted[level_first[max_key + 1 - e.level]++] = e;
+              }
+        }
+      else
+        {
+          /* Float keys: radix sort on the level's bits, highest first. */
+          size_t at = 0;
+          for (size_t z = 0; z < nz; z++)
+            {
+              memcpy (sorted + at, edges[z].items, edges[z].n * sizeof (Edge));
+              at += edges[z].n;
+            }
+          Edge *tmp = malloc (bytes);
+          if (tmp == NULL)
+            {
+              st = PS_ERROR_NO_MEMORY;
+              goto out;
+            }
+          Edge *src = sorted, *dst = tmp;
+          for (unsigned shift = 0; shift < 32; shift += 8)
+            {
+              size_t count[257] = { 0 };
+              for (size_t t = 0; t < n_edges; t++)
+                count[(255 - ((src[t].level >> shift) & 255)) + 1]++;
+              for (int d = 0; d < 256; d++)
+                count[d + 1] += count[d];
+              for (size_t t = 0; t < n_edges; t++)
+                dst[count[255 - ((src[t].level >> shift) & 255)]++] = src[t];
+              Edge *sw = src;
+              src = dst;
+              dst = sw;
+            }
+          /* four passes: the result is back in sorted[] */
+          free (tmp);
+        }
+      for (size_t t = 0; t < n_edges; t++)
+        {
+          const Edge *e = &sorted[t];
+          uint32_t ra = basin_find (&B, e->a), rb = basin_find (&B, e->b);
+          if (ra != rb)
+            basins_meet (&B, &map, ra, rb, e->level);
+        }
+    }
+
+  /* 6. Survivors: undecided maxima (the top of their component) and those
+   * whose dynamic reached h, in raster order of their first voxel. */
   seeds->n = 0;
   for (uint32_t m = 1; m <= B.n; m++)
     {
@@ -591,13 +857,16 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
       if (!keep)
         continue;
       size_t i = B.rep[m];
-      PsSeed s = {
-        (uint32_t) (i % grid->nx), (uint32_t) ((i / grid->nx) % grid->ny),
-        (uint32_t) (i / slice), 0, (float) _ps_flood_key_nm (&map, B.peak[m]),
-        isnan (dyn) ? INFINITY : (float) dyn, PS_SEED_AUTO,
-      };
-      s.group = (uint32_t) seeds->n + 1;
-      st = ps_seed_list_append (seeds, &s);
+      PsSeed sd;
+      memset (&sd, 0, sizeof sd);   /* padding too: lists compare with memcmp */
+      sd.x = (uint32_t) (i % nx);
+      sd.y = (uint32_t) ((i / nx) % ny);
+      sd.z = (uint32_t) (i / slice);
+      sd.group = (uint32_t) seeds->n + 1;
+      sd.dist_nm = (float) _ps_flood_key_nm (&map, B.peak[m]);
+      sd.dynamic_nm = isnan (dyn) ? INFINITY : (float) dyn;
+      sd.origin = PS_SEED_AUTO;
+      st = ps_seed_list_append (seeds, &sd);
       if (st != PS_OK)
         goto out;
     }
@@ -605,9 +874,18 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
   st = PS_OK;
 
 out:
+  if (cand != NULL)
+    for (size_t z = 0; z < nz; z++)
+      free (cand[z].items);
+  if (edges != NULL)
+    for (size_t z = 0; z < nz; z++)
+      free (edges[z].items);
+  free (cand);
+  free (edges);
+  free (sorted);
+  free (level_first);
   free (plateau);
   basins_free (&B);
-  _ps_queue_free (&q);
   ps_aligned_free (owned);
   return st;
 }
