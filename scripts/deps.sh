@@ -17,6 +17,7 @@ test_pkgs=(
   python3 python3-numpy python3-scipy python3-skimage python3-tifffile python3-mrcfile
   desktop-file-utils appstream
   imagej
+  locales
 )
 
 want=("${build_pkgs[@]}")
@@ -37,4 +38,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# A comma-decimal locale, so the tests can check that CSV/JSON output keeps
+# '.' decimals whatever the user's locale (tests skip that check without it).
+if [ "${1:-build}" = "test" ] && ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO localedef -i de_DE -f UTF-8 de_DE.UTF-8 >/dev/null 2>&1 || echo "note: could not generate de_DE.UTF-8"
 fi

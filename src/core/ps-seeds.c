@@ -11,7 +11,7 @@
 /* The marker extent that separated touching pores best on the phantoms, in
  * voxels of the smallest spacing (docs/architecture.md, "Segmentation
  * kernels", default h). */
-#define PS_HMAXIMA_DEFAULT_H_VOXELS 1.0
+#define PS_HMAXIMA_DEFAULT_H_VOXELS 0.4
 
 /* ---- the list ------------------------------------------------------------ */
 
