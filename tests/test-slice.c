@@ -325,6 +325,54 @@ test_render_threads_invalid (void)
   g_assert_cmpint (ps_slice_render (&r, a, ow, oh, ow, 1), ==, PS_ERROR_INVALID_PARAMETER);
 }
 
+/* Rendering in place from the volume (ps_slice_layout strides) gives the
+ * same pixels as rendering the extracted slice, overlays included. */
+static void
+test_render_strided (void)
+{
+  const size_t nx = 23, ny = 17, nz = 11;
+  PsStatus st;
+  PsVolume *v = ps_volume_new (nx, ny, nz, &st);
+  PsLabels *l = ps_labels_new (nx, ny, nz, &st);
+  PsTestRng rng = { 3 };
+
+  for (size_t i = 0; i < nx * ny * nz; i++)
+    {
+      v->data[i] = (float) ps_test_rng_uniform (&rng);
+      l->data[i] = (uint32_t) (ps_test_rng_next (&rng) % 4);
+    }
+  for (int o = PS_SLICE_XY; o <= PS_SLICE_YZ; o++)
+    for (int interp = 0; interp <= 1; interp++)
+      {
+        size_t w, h, off, cs, rs, index = 5;
+        ps_slice_size (o, nx, ny, nz, &w, &h);
+        g_assert_true (ps_slice_layout (o, nx, ny, nz, index, &off, &cs, &rs));
+        g_autofree float *slice = g_new (float, w * h);
+        g_autofree uint32_t *labels = g_new (uint32_t, w * h);
+        ps_slice_extract_volume (v, o, index, slice, 1);
+        ps_slice_extract_labels (l, o, index, labels, 1);
+        PsSliceOverlay ov = { .labels = labels, .mode = PS_OVERLAY_PER_LABEL, .alpha = 0.4f };
+        PsSliceRender r = { .slice = slice, .width = w, .height = h, .x0 = -1.3, .y0 = 0.7,
+                            .dx = 0.37, .dy = 0.29, .lo = 0.1f, .hi = 0.8f,
+                            .interpolation = interp ? PS_INTERPOLATION_LINEAR : PS_INTERPOLATION_NEAREST,
+                            .overlays = &ov, .n_overlays = 1 };
+        size_t ow = 90, oh = 70;
+        g_autofree guint32 *a = g_new (guint32, ow * oh);
+        g_autofree guint32 *b = g_new (guint32, ow * oh);
+        g_assert_cmpint (ps_slice_render (&r, a, ow, oh, ow, 1), ==, PS_OK);
+        PsSliceOverlay ov2 = { .labels = l->data + off, .mode = PS_OVERLAY_PER_LABEL, .alpha = 0.4f };
+        r.slice = v->data + off;
+        r.col_stride = cs;
+        r.row_stride = rs;
+        r.overlays = &ov2;
+        g_assert_cmpint (ps_slice_render (&r, b, ow, oh, ow, 1), ==, PS_OK);
+        g_assert_cmpmem (a, ow * oh * 4, b, ow * oh * 4);
+      }
+  g_assert_false (ps_slice_layout (PS_SLICE_YZ, nx, ny, nz, nx, NULL, NULL, NULL));
+  ps_volume_unref (v);
+  ps_labels_unref (l);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -338,5 +386,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/slice/render/linear", test_render_linear);
   g_test_add_func ("/core/slice/render/overlay-nan", test_render_overlay_nan);
   g_test_add_func ("/core/slice/render/threads-invalid", test_render_threads_invalid);
+  g_test_add_func ("/core/slice/render/strided", test_render_strided);
   return g_test_run ();
 }

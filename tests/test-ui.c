@@ -403,6 +403,31 @@ test_crosshair_links_views (void)
 }
 
 static void
+test_maximize_view (void)
+{
+  PsWindow *win = new_window_with_volume ();
+  GtkWidget *xy = GTK_WIDGET (ps_window_get_slice_view (win, PS_SLICE_XY));
+  GtkWidget *yz = GTK_WIDGET (ps_window_get_slice_view (win, PS_SLICE_YZ));
+  GtkWidget *pane = GTK_WIDGET (ps_window_get_volume_pane (win));
+  g_autoptr (GVariant) state = NULL;
+
+  /* The view's own header button asks the window for it. */
+  gtk_widget_activate_action (yz, "win.maximize-view", "s", "yz");
+  g_assert_true (gtk_widget_get_visible (yz));
+  g_assert_false (gtk_widget_get_visible (xy));
+  g_assert_false (gtk_widget_get_visible (pane));
+  state = g_action_group_get_action_state (G_ACTION_GROUP (win), "maximize-view");
+  g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "yz");
+  gtk_test_widget_wait_for_draw (yz);
+  g_assert_cmpint (gtk_widget_get_width (yz), >, 2 * gtk_widget_get_width (ps_window_get_histogram (win)));
+  /* Asking again restores the quad. */
+  gtk_widget_activate_action (yz, "win.maximize-view", "s", "yz");
+  g_assert_true (gtk_widget_get_visible (xy));
+  g_assert_true (gtk_widget_get_visible (pane));
+  destroy_window (win);
+}
+
+static void
 test_readout (void)
 {
   PsWindow *win = new_window_with_volume ();
@@ -617,6 +642,84 @@ test_cancel_load (void)
   destroy_window (win);
 }
 
+typedef struct
+{
+  int done;
+  int freed;
+  int value;
+} JobProbe;
+
+static gpointer
+slow_worker (PsJob *job, gpointer data, const PsProgress *progress, GError **error)
+{
+  int n = GPOINTER_TO_INT (data);
+  for (int i = 0; i < 200; i++)
+    {
+      if (ps_progress_cancelled (progress))
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+          return NULL;
+        }
+      ps_progress_report (progress, i / 200.0, NULL);
+      g_usleep (500);
+    }
+  if (n < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "kernel.c: %d is negative", n);
+      return NULL;
+    }
+  return g_memdup2 (&n, sizeof n);
+}
+
+static void
+probe_done (PsDocument *doc, gpointer result, gpointer user_data)
+{
+  JobProbe *p = user_data;
+  p->done++;
+  p->value = *(int *) result;
+  g_free (result);
+}
+
+static void
+probe_free (gpointer user_data)
+{
+  ((JobProbe *) user_data)->freed++;
+}
+
+/* Other long work through the document: progress, replacement, errors. */
+static void
+test_run_job (void)
+{
+  PsWindow *win = new_window_with_volume ();
+  PsDocument *doc = ps_window_get_document (win);
+  JobProbe first = { 0 }, second = { 0 }, failing = { 0 };
+  g_autoptr (PsJob) a = ps_job_new ("first", slow_worker, GINT_TO_POINTER (1), NULL, g_free);
+  g_autoptr (PsJob) b = ps_job_new ("second", slow_worker, GINT_TO_POINTER (2), NULL, g_free);
+  g_autoptr (PsJob) c = ps_job_new ("failing", slow_worker, GINT_TO_POINTER (-3), NULL, g_free);
+
+  ps_document_run_job (doc, a, "Could not run the first", probe_done, &first, probe_free);
+  g_assert_true (ps_document_get_job (doc) == a);
+  /* A second job replaces the first: only its result arrives. */
+  ps_document_run_job (doc, b, "Could not run the second", probe_done, &second, probe_free);
+  wait_idle (doc);
+  while (first.freed == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (first.done, ==, 0);
+  g_assert_cmpint (first.freed, ==, 1);
+  g_assert_cmpint (second.done, ==, 1);
+  g_assert_cmpint (second.value, ==, 2);
+  g_assert_cmpint (second.freed, ==, 1);
+  g_assert_null (ps_window_get_error (win));
+
+  ps_document_run_job (doc, c, "Could not run the failing one", probe_done, &failing, probe_free);
+  wait_idle (doc);
+  g_assert_cmpint (failing.done, ==, 0);
+  g_assert_cmpint (failing.freed, ==, 1);
+  g_assert_cmpstr (ps_window_get_error (win), ==, "kernel.c: -3 is negative");
+  g_assert_nonnull (ps_document_get_volume (doc));
+  destroy_window (win);
+}
+
 static void
 test_export_slice (void)
 {
@@ -796,11 +899,13 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/views/slices-at-crosshair", test_views_show_slices);
   g_test_add_func ("/ui/views/crosshair-links-views", test_crosshair_links_views);
   g_test_add_func ("/ui/window/readout", test_readout);
+  g_test_add_func ("/ui/window/maximize-view", test_maximize_view);
   g_test_add_func ("/ui/contrast/auto-reset-window", test_contrast);
   g_test_add_func ("/ui/views/overlay", test_overlay);
   g_test_add_func ("/ui/views/subvolume-and-seeds", test_subvolume_and_seeds);
   g_test_add_func ("/ui/window/open-and-malformed-file", test_open_file_and_malformed);
   g_test_add_func ("/ui/window/cancel-load", test_cancel_load);
+  g_test_add_func ("/ui/window/run-job", test_run_job);
   g_test_add_func ("/ui/export/slice-png", test_export_slice);
   g_test_add_func ("/ui/preferences/settings", test_preferences);
   g_test_add_func ("/ui/window/finalize", test_finalize);

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
+#include "ps-application-private.h"
 #include "ps-application.h"
 #include "ps-job.h"
 #include "ps-memory.h"
@@ -133,6 +134,12 @@ startup_timeout (gpointer user_data)
 static void
 startup_mode_begin (PsApplication *self, PsWindow *window)
 {
+  /* Pictures and smoke tests get the documented size, not the last one. */
+  if (self->mode != PS_STARTUP_INTERACTIVE)
+    {
+      gtk_window_unmaximize (GTK_WINDOW (window));
+      gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+    }
   switch (self->mode)
     {
     case PS_STARTUP_SCREENSHOT:
@@ -382,10 +389,21 @@ ps_application_init (PsApplication *self)
                                                    "Headless tools: porescope-cli --help"));
 }
 
+void
+_ps_application_ensure_resources (void)
+{
+  static gsize done;
+  if (g_once_init_enter (&done))
+    {
+      ps_register_resource ();
+      g_once_init_leave (&done, 1);
+    }
+}
+
 PsApplication *
 ps_application_new (void)
 {
-  ps_register_resource ();
+  _ps_application_ensure_resources ();
   return g_object_new (PS_TYPE_APPLICATION,
                        "application-id", PS_APP_ID,
                        "flags", G_APPLICATION_HANDLES_OPEN,

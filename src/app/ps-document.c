@@ -427,6 +427,10 @@ typedef struct
   PsDocument *self;
   ApplyFunc apply;
   char *error_title;   /* what the user reads above the message */
+  /* For ps_document_run_job(). */
+  PsDocumentJobDone done;
+  gpointer user_data;
+  GDestroyNotify user_data_free;
 } JobClosure;
 
 static void
@@ -460,14 +464,18 @@ job_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_signal_emit (self, signals[ERROR], 0, c->error_title, error);
     }
+  else if (c->done != NULL)
+    c->done (self, value, c->user_data);
   else
     c->apply (self, value);
+  if (c->user_data_free != NULL)
+    c->user_data_free (c->user_data);
   g_object_unref (self);
   g_free (c->error_title);
   g_free (c);
 }
 
-static void
+static JobClosure *
 start_job (PsDocument *self, PsJob *job, ApplyFunc apply, char *error_title)
 {
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
@@ -479,6 +487,7 @@ start_job (PsDocument *self, PsJob *job, ApplyFunc apply, char *error_title)
   c->error_title = error_title;
   set_job (self, job, cancellable);
   ps_job_run_async (job, cancellable, job_done_cb, c);
+  return c;
 }
 
 static void
@@ -677,6 +686,34 @@ ps_document_swap_yz (PsDocument *self)
   req->keep_view = TRUE;
   job = ps_job_new (_("Swapping y and z"), swap_yz_worker, req, load_request_free, load_result_free);
   start_job (self, job, apply_load, g_strdup (_("Could not swap y and z")));
+}
+
+/**
+ * ps_document_run_job:
+ * @job: (transfer none): a job that has not run yet
+ * @error_title: what the user reads above a failure ("Could not reconstruct")
+ * @done: called in the main thread with the job's result (transfer full)
+ *   when it succeeded and is still the document's newest job
+ * @user_data_free: (nullable): frees @user_data afterwards, in every case
+ *
+ * Runs @job as the document's job: it replaces (cancels) the running one,
+ * the window shows its progress and Cancel, a failure emits `error`, and a
+ * cancelled or superseded job's result is dropped.
+ */
+void
+ps_document_run_job (PsDocument *self, PsJob *job, const char *error_title, PsDocumentJobDone done,
+                     gpointer user_data, GDestroyNotify user_data_free)
+{
+  JobClosure *c;
+
+  g_return_if_fail (PS_IS_DOCUMENT (self));
+  g_return_if_fail (PS_IS_JOB (job));
+  g_return_if_fail (done != NULL);
+
+  c = start_job (self, job, NULL, g_strdup (error_title));
+  c->done = done;
+  c->user_data = user_data;
+  c->user_data_free = user_data_free;
 }
 
 void

@@ -106,6 +106,14 @@ void          ps_document_set_volume       (PsDocument      *self,
                                             PsVolume        *volume,
                                             const char      *title,
                                             GFile           *file);
+/* Run other long work (reconstruction, analysis) as the document's job. */
+typedef void (*PsDocumentJobDone) (PsDocument *self, gpointer result, gpointer user_data);
+void          ps_document_run_job          (PsDocument      *self,
+                                            PsJob           *job,
+                                            const char      *error_title,
+                                            PsDocumentJobDone done,
+                                            gpointer         user_data,
+                                            GDestroyNotify   user_data_free);
 void          ps_document_save             (PsDocument      *self,
                                             GFile           *file);
 void          ps_document_swap_yz          (PsDocument      *self);

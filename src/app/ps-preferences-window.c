@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include "ps-application-private.h"
+
 #include <glib/gi18n.h>
 
 #include "ps-document.h"
@@ -222,6 +224,7 @@ ps_preferences_window_class_init (PsPreferencesWindowClass *klass)
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  _ps_application_ensure_resources ();
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/porescope/Porescope/ui/ps-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, PsPreferencesWindow, color_scheme_row);

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include "ps-application-private.h"
+
 #include <glib/gi18n.h>
 #include <math.h>
 
@@ -41,6 +43,7 @@ struct _PsWindow
   PsSliceView *xz_view;
   PsSliceView *yz_view;
   GtkBox *volume_pane;
+  GtkWidget *volume_header;
   GtkWidget *sidebar;
   PsHistogramView *histogram;
   GtkLabel *window_lo_label;
@@ -252,9 +255,12 @@ update_legend (PsWindow *self)
                          : layer->phase == PS_PHASE_PORES ? _("Pores")
                                                           : layer->name;
       if (layer->mode == PS_OVERLAY_PER_LABEL)
-        markup = g_markup_printf_escaped (_("<span foreground=\"#e5a50a\">■</span><span foreground=\"#26a269\">■</span>"
-                                            "<span foreground=\"#813d9c\">■</span>  %s (one colour per object)"),
-                                          name);
+        {
+          /* Translators: an overlay layer that colours each object differently */
+          g_autofree char *text = g_strdup_printf (_("%s (one colour per object)"), name);
+          markup = g_markup_printf_escaped ("<span foreground=\"#e5a50a\">■</span><span foreground=\"#26a269\">■</span>"
+                                            "<span foreground=\"#813d9c\">■</span>  %s", text);
+        }
       else
         markup = g_markup_printf_escaped ("<span foreground=\"%s\">■</span>  %s", color, name);
       GtkWidget *label = gtk_label_new (NULL);
@@ -444,6 +450,7 @@ static void
 update_recent (PsWindow *self)
 {
   GList *items = gtk_recent_manager_get_items (self->recent);
+  const char *app_name = g_get_application_name () ? g_get_application_name () : g_get_prgname ();
   GtkWidget *child;
   int n = 0;
 
@@ -457,7 +464,7 @@ update_recent (PsWindow *self)
     {
       GtkRecentInfo *info = l->data;
       const char *uri = gtk_recent_info_get_uri (info);
-      if (!gtk_recent_info_has_application (info, g_get_application_name ()) || !gtk_recent_info_exists (info))
+      if ((app_name != NULL && !gtk_recent_info_has_application (info, app_name)) || !gtk_recent_info_exists (info))
         continue;
       g_autoptr (GFile) file = g_file_new_for_uri (uri);
       g_autofree char *name = g_file_get_basename (file);
@@ -792,6 +799,36 @@ action_zoom_fit (GtkWidget *widget, const char *name, GVariant *param)
   ps_slice_view_zoom_fit (self->yz_view);
 }
 
+/* ---- layout: one view or four ------------------------------------------------------------------ */
+
+/* win.maximize-view (s, stateful): "" shows the quad; "xy", "xz", "yz" or
+ * "3d" shows that pane alone. Asking again for the shown pane restores the
+ * quad, so the header toggle buttons work as on/off switches. */
+static void
+maximize_view_change_state (GSimpleAction *action, GVariant *value, gpointer user_data)
+{
+  PsWindow *self = user_data;
+  g_autoptr (GVariant) old = g_action_get_state (G_ACTION (action));
+  const char *want = g_variant_get_string (value, NULL);
+  const char *shown;
+  struct { const char *name; GtkWidget *pane; } panes[] = {
+    { "xy", GTK_WIDGET (self->xy_view) }, { "xz", GTK_WIDGET (self->xz_view) },
+    { "yz", GTK_WIDGET (self->yz_view) }, { "3d", GTK_WIDGET (self->volume_pane) },
+  };
+
+  shown = g_str_equal (want, g_variant_get_string (old, NULL)) ? "" : want;
+  for (gsize i = 0; i < G_N_ELEMENTS (panes); i++)
+    gtk_widget_set_visible (panes[i].pane, shown[0] == '\0' || g_str_equal (shown, panes[i].name));
+  g_simple_action_set_state (action, g_variant_new_string (shown));
+}
+
+static void
+volume_header_pressed (GtkGestureClick *gesture, int n_press, double x, double y, PsWindow *self)
+{
+  if (n_press == 2)
+    g_action_group_activate_action (G_ACTION_GROUP (self), "maximize-view", g_variant_new_string ("3d"));
+}
+
 /* ---- drag and drop ----------------------------------------------------------------------------- */
 
 static gboolean
@@ -988,6 +1025,27 @@ bind_settings (PsWindow *self)
   g_settings_bind (self->settings, "pore-color", self->document, "pore-color", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "overlay-opacity", self->document, "overlay-opacity", G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "show-sidebar", self->sidebar, "visible", G_SETTINGS_BIND_DEFAULT);
+  gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+}
+
+/* Remember the size for the next window. */
+static gboolean
+ps_window_close_request (GtkWindow *window)
+{
+  PsWindow *self = PS_WINDOW (window);
+  int width, height;
+
+  if (self->settings != NULL)
+    {
+      gtk_window_get_default_size (window, &width, &height);
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+      g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+    }
+  return GTK_WINDOW_CLASS (ps_window_parent_class)->close_request (window);
 }
 
 static void
@@ -1040,9 +1098,11 @@ ps_window_class_init (PsWindowClass *klass)
 
   object_class->dispose = ps_window_dispose;
   object_class->finalize = ps_window_finalize;
+  GTK_WINDOW_CLASS (klass)->close_request = ps_window_close_request;
 
   g_type_ensure (PS_TYPE_SLICE_VIEW);
   g_type_ensure (PS_TYPE_HISTOGRAM_VIEW);
+  _ps_application_ensure_resources ();
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/porescope/Porescope/ui/ps-window.ui");
   gtk_widget_class_bind_template_child (widget_class, PsWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, header_bar);
@@ -1064,6 +1124,7 @@ ps_window_class_init (PsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsWindow, xz_view);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, yz_view);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, volume_pane);
+  gtk_widget_class_bind_template_child (widget_class, PsWindow, volume_header);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, histogram);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, window_lo_label);
@@ -1147,6 +1208,15 @@ ps_window_init (PsWindow *self)
 
   sidebar_action = g_property_action_new ("show-sidebar", self->sidebar, "visible");
   g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (sidebar_action));
+  {
+    g_autoptr (GSimpleAction) maximize = g_simple_action_new_stateful ("maximize-view", G_VARIANT_TYPE_STRING,
+                                                                       g_variant_new_string (""));
+    GtkGesture *click = gtk_gesture_click_new ();
+    g_signal_connect (maximize, "change-state", G_CALLBACK (maximize_view_change_state), self);
+    g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (maximize));
+    g_signal_connect (click, "pressed", G_CALLBACK (volume_header_pressed), self);
+    gtk_widget_add_controller (self->volume_header, GTK_EVENT_CONTROLLER (click));
+  }
 
   shortcuts = gtk_shortcut_controller_new ();
   gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (shortcuts), GTK_SHORTCUT_SCOPE_MANAGED);

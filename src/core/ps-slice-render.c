@@ -159,6 +159,23 @@ ps_slice_render (const PsSliceRender *r, uint32_t *out, size_t out_width, size_t
   make_taps (rows, out_height, r->y0, r->dy, r->height);
   mapping_init (&m, r->lo, r->hi, r->colormap);
 
+  const size_t cs = r->col_stride ? r->col_stride : 1;
+  const size_t rs = r->row_stride ? r->row_stride : r->width;
+  /* Column offsets once per render: no multiplication per pixel. */
+  size_t *col_off = malloc (out_width * 3 * sizeof *col_off);
+  if (col_off == NULL)
+    {
+      free (cols);
+      free (rows);
+      return PS_ERROR_NO_MEMORY;
+    }
+  for (size_t u = 0; u < out_width; u++)
+    {
+      col_off[3 * u] = cols[u].nearest >= 0 ? (size_t) cols[u].nearest * cs : 0;
+      col_off[3 * u + 1] = (size_t) cols[u].i0 * cs;
+      col_off[3 * u + 2] = (size_t) cols[u].i1 * cs;
+    }
+
   const uint32_t background = OPAQUE | (r->background & 0xffffff);
   const uint32_t nan_color = OPAQUE | (r->nan_color & 0xffffff);
   const bool linear = r->interpolation == PS_INTERPOLATION_LINEAR;
@@ -179,9 +196,10 @@ ps_slice_render (const PsSliceRender *r, uint32_t *out, size_t out_width, size_t
             dst[u] = background;
           continue;
         }
-      const float *line = r->slice + (size_t) row->nearest * r->width;
-      const float *l0 = r->slice + (size_t) row->i0 * r->width;
-      const float *l1 = r->slice + (size_t) row->i1 * r->width;
+      const size_t line_off = (size_t) row->nearest * rs;
+      const float *line = r->slice + line_off;
+      const float *l0 = r->slice + (size_t) row->i0 * rs;
+      const float *l1 = r->slice + (size_t) row->i1 * rs;
       /* Neighbouring pixels mostly share a label: remember the last colour. */
       uint32_t last_label[PS_SLICE_MAX_OVERLAYS] = { 0 };
       uint32_t last_color[PS_SLICE_MAX_OVERLAYS] = { 0 };
@@ -194,14 +212,15 @@ ps_slice_render (const PsSliceRender *r, uint32_t *out, size_t out_width, size_t
               continue;
             }
           double value;
+          const size_t *co = &col_off[3 * u];
           if (linear)
             {
-              double a = l0[col->i0] + col->w * ((double) l0[col->i1] - l0[col->i0]);
-              double b = l1[col->i0] + col->w * ((double) l1[col->i1] - l1[col->i0]);
+              double a = l0[co[1]] + col->w * ((double) l0[co[2]] - l0[co[1]]);
+              double b = l1[co[1]] + col->w * ((double) l1[co[2]] - l1[co[1]]);
               value = a + row->w * (b - a);
             }
           else
-            value = line[col->nearest];
+            value = line[co[0]];
           uint32_t px;
           if (isnan (value))
             px = nan_color;
@@ -212,7 +231,7 @@ ps_slice_render (const PsSliceRender *r, uint32_t *out, size_t out_width, size_t
             }
           if (r->n_overlays > 0)
             {
-              size_t idx = (size_t) row->nearest * r->width + (size_t) col->nearest;
+              size_t idx = line_off + co[0];
               for (size_t k = 0; k < r->n_overlays; k++)
                 {
                   const PsSliceOverlay *o = &r->overlays[k];
@@ -236,6 +255,7 @@ ps_slice_render (const PsSliceRender *r, uint32_t *out, size_t out_width, size_t
         }
     }
 
+  free (col_off);
   free (cols);
   free (rows);
   return PS_OK;

@@ -59,7 +59,7 @@ typedef enum
 
 typedef struct
 {
-  const uint32_t *labels;   /* width × height of the slice; 0 = transparent */
+  const uint32_t *labels;   /* laid out like the slice (same strides); 0 = transparent */
   PsOverlayMode mode;
   uint32_t color;           /* 0xRRGGBB (SOLID) */
   float alpha;              /* 0 … 1 */
@@ -67,8 +67,12 @@ typedef struct
 
 typedef struct
 {
-  const float *slice;       /* width × height, row-major */
+  const float *slice;       /* width × height values */
   size_t width, height;
+  /* Elements between neighbouring columns and rows; 0, 0 means a packed
+   * row-major slice (1, width). With ps_slice_layout() a view renders
+   * straight from the volume and reads only the voxels it shows. */
+  size_t col_stride, row_stride;
   double x0, y0;            /* slice point at the output's top-left corner */
   double dx, dy;            /* slice units per output pixel (> 0) */
   float lo, hi;             /* display window */

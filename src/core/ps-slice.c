@@ -57,6 +57,40 @@ ps_slice_size (PsSliceOrientation orientation, size_t nx, size_t ny, size_t nz,
   return true;
 }
 
+bool
+ps_slice_layout (PsSliceOrientation orientation, size_t nx, size_t ny, size_t nz, size_t index,
+                 size_t *offset, size_t *col_stride, size_t *row_stride)
+{
+  size_t off, cs, rs;
+  switch (orientation)
+    {
+    case PS_SLICE_XY:
+      if (index >= nz)
+        return false;
+      off = index * nx * ny; cs = 1; rs = nx;
+      break;
+    case PS_SLICE_XZ:
+      if (index >= ny)
+        return false;
+      off = index * nx; cs = 1; rs = nx * ny;
+      break;
+    case PS_SLICE_YZ:
+      if (index >= nx)
+        return false;
+      off = index; cs = nx * ny; rs = nx;
+      break;
+    default:
+      return false;
+    }
+  if (offset != NULL)
+    *offset = off;
+  if (col_stride != NULL)
+    *col_stride = cs;
+  if (row_stride != NULL)
+    *row_stride = rs;
+  return true;
+}
+
 static int
 team_size (int n_threads, size_t n_values)
 {
@@ -78,7 +112,7 @@ team_size (int n_threads, size_t n_values)
     const size_t plane = nx * ny;                                                        \
     const size_t slice = ny * nz;                                                        \
     const size_t n_blocks = (nz + Z_BLOCK - 1) / Z_BLOCK;                                \
-    _Pragma ("omp parallel for num_threads(n_threads) schedule(static)")                \
+    _Pragma ("omp parallel for num_threads(n_threads) schedule(dynamic, 1)")            \
     for (size_t b = 0; b < n_blocks; b++)                                                \
       {                                                                                  \
         const size_t z0 = b * Z_BLOCK;                                                   \

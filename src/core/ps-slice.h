@@ -61,6 +61,14 @@ void ps_slice_axes (PsSliceOrientation orientation, int *col_axis, int *row_axis
 bool ps_slice_size (PsSliceOrientation orientation, size_t nx, size_t ny, size_t nz,
                     size_t *width, size_t *height);
 
+/* Where the slice at @index lies inside the volume's own storage: element
+ * (col, row) of the slice is data[offset + col·col_stride + row·row_stride].
+ * Renderers that need only some of a slice's values (a view showing a yz
+ * slice of 1024² at 460 × 310 pixels) read them in place this way instead of
+ * copying the whole slice. False for a bad orientation or index. */
+bool ps_slice_layout (PsSliceOrientation orientation, size_t nx, size_t ny, size_t nz, size_t index,
+                      size_t *offset, size_t *col_stride, size_t *row_stride);
+
 /* Copy the slice at @index (along the normal axis) of an nx × ny × nz grid of
  * @elem_size-byte values (1, 2, 4 or 8; x fastest) into @out, which holds
  * width × height values (see ps_slice_size). @n_threads ≤ 0 uses all.
