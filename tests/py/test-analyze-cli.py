@@ -77,6 +77,8 @@ def main():
     outdir = os.path.join(tmp, "out")
     p = run("analyze", src, "--smooth", "none", "--threshold", "120", "--h", "0.4", "-o", outdir, "--threads", "2")
     check("analyze exits 0", p.returncode == 0, p.stderr)
+    if p.returncode != 0:
+        return finish()
     names = ["pores.tif", "carbon.tif", "pores.csv", "carbon.csv", "network_nodes.csv", "network_throats.csv",
              "histogram_pores.csv", "histogram_carbon.csv", "porosity_vs_threshold.csv", "summary.json"]
     check("all output files", all(os.path.isfile(os.path.join(outdir, n)) for n in names), str(os.listdir(outdir)))
@@ -220,6 +222,10 @@ def main():
           and lab2[12, 14, 30] == lab2[12, 14, 38] and s2["parameters"]["seed_edits"]["merge"] == [[15, 7, 9.6, 19, 7, 9.6]],
           p.stderr)
 
+    return finish()
+
+
+def finish():
     print(f"1..{len(results)}")
     for i, (name, ok, detail) in enumerate(results, 1):
         print(f"{'ok' if ok else 'not ok'} {i} - {name}")
