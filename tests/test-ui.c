@@ -518,7 +518,12 @@ test_overlay (void)
   g_assert_cmphex (ps_document_get_overlay_color (doc, ps_document_get_overlay (doc, 0)), ==, 0x9a9a9a);
   check_view_pixels (win, PS_SLICE_XY, CHECK_PORE_OVERLAY);
   check_view_pixels (win, PS_SLICE_XZ, CHECK_PORE_OVERLAY);
-  /* Hidden overlays leave the gray image. */
+  /* A hidden layer, or all layers hidden, leave the gray image. */
+  activate (win, "overlay-visible", g_variant_new ("(sb)", "pores", FALSE));
+  g_assert_false (ps_document_get_overlay (doc, 0)->visible);
+  check_view_pixels (win, PS_SLICE_XZ, CHECK_GRAY);
+  activate (win, "overlay-visible", g_variant_new ("(sb)", "pores", TRUE));
+  check_view_pixels (win, PS_SLICE_XZ, CHECK_PORE_OVERLAY);
   activate (win, "show-overlays", g_variant_new_boolean (FALSE));
   check_view_pixels (win, PS_SLICE_XY, CHECK_GRAY);
   activate (win, "show-overlays", g_variant_new_boolean (TRUE));

@@ -1347,6 +1347,18 @@ action_show_crosshair (GSimpleAction *action, GVariant *param, gpointer user_dat
 }
 
 static void
+action_overlay_visible (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  PsDocument *self = user_data;
+  const char *name;
+  gboolean visible;
+
+  g_variant_get (param, "(&sb)", &name, &visible);
+  if (find_overlay (self, name) >= 0)
+    ps_document_set_overlay_visible (self, name, visible);
+}
+
+static void
 action_open_demo (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   ps_document_load_demo (PS_DOCUMENT (user_data));
@@ -1374,6 +1386,7 @@ static const GActionEntry action_entries[] = {
   { "interpolation", NULL, "s", "'nearest'", action_interpolation },
   { "show-overlays", NULL, NULL, "true", action_show_overlays },
   { "show-crosshair", NULL, NULL, "true", action_show_crosshair },
+  { "overlay-visible", action_overlay_visible, "(sb)" },
   { "open-demo", action_open_demo },
   { "swap-yz", action_swap_yz },
   { "cancel", action_cancel },

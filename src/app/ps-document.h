@@ -22,6 +22,7 @@
  *   doc.interpolation    s      stateful: "nearest" | "linear"
  *   doc.show-overlays    b      stateful
  *   doc.show-crosshair   b      stateful
+ *   doc.overlay-visible  (sb)   show or hide the named overlay layer
  *   doc.open-demo               load the demo dataset
  *   doc.swap-yz                 exchange y and z (IMOD-style files)
  *   doc.cancel                  cancel the running job

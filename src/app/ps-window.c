@@ -239,6 +239,14 @@ update_info (PsWindow *self)
 }
 
 static void
+legend_toggled (GtkCheckButton *check, PsWindow *self)
+{
+  const char *name = g_object_get_data (G_OBJECT (check), "layer");
+  g_action_group_activate_action (ps_document_get_actions (self->document), "overlay-visible",
+                                  g_variant_new ("(sb)", name, gtk_check_button_get_active (check)));
+}
+
+static void
 update_legend (PsWindow *self)
 {
   GtkWidget *child;
@@ -263,10 +271,16 @@ update_legend (PsWindow *self)
         }
       else
         markup = g_markup_printf_escaped ("<span foreground=\"%s\">■</span>  %s", color, name);
+      /* A check button per layer, through doc.overlay-visible. */
+      GtkWidget *check = gtk_check_button_new ();
       GtkWidget *label = gtk_label_new (NULL);
       gtk_label_set_markup (GTK_LABEL (label), markup);
       gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_box_append (self->legend_box, label);
+      gtk_check_button_set_child (GTK_CHECK_BUTTON (check), label);
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (check), layer->visible);
+      g_object_set_data_full (G_OBJECT (check), "layer", g_strdup (layer->name), g_free);
+      g_signal_connect (check, "toggled", G_CALLBACK (legend_toggled), self);
+      gtk_box_append (self->legend_box, check);
     }
 }
 
