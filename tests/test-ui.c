@@ -725,6 +725,42 @@ test_run_job (void)
   destroy_window (win);
 }
 
+/* A real HAADF tilt series (shared test data): shown as a stack of images
+ * whose readout names the image and its angle. */
+static void
+test_tilt_series (void)
+{
+  g_autofree char *stack = ps_test_shared_path ("etspy-haadf-tilt-series", "HAADF_tiltseries.tif", NULL);
+  g_autofree char *tlt = ps_test_shared_path ("etspy-haadf-tilt-series", "HAADF.tlt", NULL);
+  PsWindow *win;
+  PsDocument *doc;
+  PsTiltSeries *ts;
+
+  if (stack == NULL || tlt == NULL)
+    {
+      g_test_skip ("the shared HAADF tilt series is not available");
+      return;
+    }
+  win = ps_window_new (GTK_APPLICATION (app));
+  doc = ps_window_get_document (win);
+  gtk_window_present (GTK_WINDOW (win));
+  g_autoptr (GFile) file = g_file_new_for_path (stack);
+  ps_window_open_file (win, file, tlt);
+  wait_idle (doc);
+  wait_settled (win);
+  g_assert_null (ps_window_get_error (win));
+  ts = ps_document_get_tilt_series (doc);
+  g_assert_nonnull (ts);
+  g_assert_cmpuint (ps_document_get_volume (doc)->nz, ==, ts->n);
+  /* Every image of the stack is the volume's z slice. */
+  g_assert_cmpfloat (ps_volume_get (ps_document_get_volume (doc), 3, 4, ts->n - 1), ==,
+                     ps_tilt_series_image (ts, ts->n - 1)[4 * ts->nx + 3]);
+  activate (win, "crosshair", g_variant_new ("(iii)", 1, 2, 0));
+  g_autofree char *want = g_strdup_printf ("Crosshair   x 1  y 2  image 1 (%+.1f°)", ts->angles[0]);
+  g_assert_true (g_str_has_prefix (ps_window_get_readout (win), want));
+  destroy_window (win);
+}
+
 static void
 test_export_slice (void)
 {
@@ -911,6 +947,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/window/open-and-malformed-file", test_open_file_and_malformed);
   g_test_add_func ("/ui/window/cancel-load", test_cancel_load);
   g_test_add_func ("/ui/window/run-job", test_run_job);
+  g_test_add_func ("/ui/window/tilt-series", test_tilt_series);
   g_test_add_func ("/ui/export/slice-png", test_export_slice);
   g_test_add_func ("/ui/preferences/settings", test_preferences);
   g_test_add_func ("/ui/window/finalize", test_finalize);

@@ -129,9 +129,12 @@ update_window_labels (PsWindow *self)
   double lo, hi;
   g_autofree char *a = NULL, *b = NULL, *la = NULL, *lb = NULL;
 
+  const PsStats *st = ps_document_get_stats (self->document);
+  double range = st != NULL && st->n > 0 ? st->max - st->min : 0.0;
+
   ps_document_get_window (self->document, &lo, &hi);
-  a = ps_format_value (lo, 5);
-  b = ps_format_value (hi, 5);
+  a = ps_format_value_in_range (lo, range);
+  b = ps_format_value_in_range (hi, range);
   /* Translators: lower / upper limit of the display window */
   la = g_strdup_printf (_("Black %s"), a);
   lb = g_strdup_printf (_("White %s"), b);
@@ -611,11 +614,11 @@ open_response (GtkNativeDialog *dialog, int response, PsWindow *self)
         {
           g_autofree char *angles = find_angles_beside (file);
           const char *spec = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "angles");
-          /* A range typed in the chooser wins over a file found beside it. */
-          ps_window_open_file (self, file,
-                               spec != NULL && !g_str_equal (spec, "auto") ? spec
-                               : angles != NULL                        ? angles
-                                                                       : "");
+          /* A range picked in the chooser wins over a file found beside it;
+           * with neither, the angles stored in the file (DM) are used. */
+          gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+          ps_document_load_tilt_series (self->document, file,
+                                        spec != NULL && !g_str_equal (spec, "auto") ? spec : angles);
         }
       else
         ps_window_open_file (self, file, NULL);
