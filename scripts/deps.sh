@@ -3,6 +3,7 @@
 #   scripts/deps.sh build   — to build and run the application
 #   scripts/deps.sh test    — also the test peers (tifffile, mrcfile, scipy,
 #                             scikit-image, ImageJ), Xvfb and validators
+#   scripts/deps.sh bench   — also the benchmark peers (VTK for the 3D view)
 set -euo pipefail
 
 build_pkgs=(
@@ -18,11 +19,18 @@ test_pkgs=(
   desktop-file-utils appstream
   imagej
   locales
+  mesa-utils fonts-dejavu-core
+)
+bench_pkgs=(
+  python3-vtk9
 )
 
 want=("${build_pkgs[@]}")
-if [ "${1:-build}" = "test" ]; then
+if [ "${1:-build}" = "test" ] || [ "${1:-build}" = "bench" ]; then
   want+=("${test_pkgs[@]}")
+fi
+if [ "${1:-build}" = "bench" ]; then
+  want+=("${bench_pkgs[@]}")
 fi
 
 missing=()

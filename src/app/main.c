@@ -8,6 +8,7 @@
 #include <locale.h>
 
 #include "ps-application.h"
+#include "ps-render-3d.h"
 
 /* Translations: the installed catalogue, or the build tree's when running
  * uninstalled (./run.sh) and nothing is installed. */
@@ -34,6 +35,10 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   setup_gettext ();
   g_set_application_name ("Porescope");
+
+  /* Headless figure of the 3D view (no window, no GApplication). */
+  if (ps_render_3d_wanted (argc, argv))
+    return ps_render_3d_run (argc, argv);
 
   app = ps_application_new ();
   status = g_application_run (G_APPLICATION (app), argc, argv);

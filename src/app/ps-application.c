@@ -54,6 +54,9 @@ static const GOptionEntry option_entries[] = {
     N_("Open FILE as a tilt series with these angles (a .tlt file or START:STOP:STEP)"), N_("SPEC") },
   { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Write a PNG of the window once FILE (or the welcome page) is shown, then exit"), N_("OUT.png") },
+  /* Handled in main() before GApplication (ps-render-3d.c); listed for --help. */
+  { "render-3d", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+    N_("Render the 3D view of FILE to a PNG and exit (more: porescope --render-3d OUT.png --help)"), N_("OUT.png") },
   { "exit-after-startup", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL,
     N_("Quit as soon as the window has been drawn (for tests)"), NULL },
   { NULL }

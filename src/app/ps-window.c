@@ -13,6 +13,7 @@
 #include "ps-format.h"
 #include "ps-histogram-view.h"
 #include "ps-memory.h"
+#include "ps-volume-pane.h"
 #include "ps-window.h"
 
 /* How many recent files the menu and the welcome page list. */
@@ -1216,6 +1217,15 @@ ps_window_init (PsWindow *self)
   ps_slice_view_set_document (self->xz_view, self->document);
   ps_slice_view_set_document (self->yz_view, self->document);
   ps_histogram_view_set_document (self->histogram, self->document);
+  {
+    /* The 3D pane (branch gl). */
+    GtkWidget *pane = ps_volume_pane_new ();
+    GtkWidget *header = gtk_widget_get_first_child (GTK_WIDGET (self->volume_pane));
+    ps_volume_pane_set_document (PS_VOLUME_PANE (pane), self->document);
+    if (GTK_IS_BOX (header))
+      ps_volume_pane_move_toolbar (PS_VOLUME_PANE (pane), GTK_BOX (header));
+    gtk_box_append (self->volume_pane, pane);
+  }
   g_signal_connect (self->document, "changed", G_CALLBACK (document_changed), self);
   g_signal_connect (self->document, "notify::job", G_CALLBACK (document_job_changed), self);
   g_signal_connect (self->document, "notify::title", G_CALLBACK (document_title_changed), self);
