@@ -44,7 +44,9 @@ struct _PsWindow
   PsSliceView *xz_view;
   PsSliceView *yz_view;
   GtkBox *volume_pane;
+  GtkWidget *volume_title;
   GtkWidget *volume_header;
+  GtkWidget *volume_maximize_button;
   GtkWidget *sidebar;
   PsHistogramView *histogram;
   GtkLabel *window_lo_label;
@@ -1142,7 +1144,9 @@ ps_window_class_init (PsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsWindow, xz_view);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, yz_view);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, volume_pane);
+  gtk_widget_class_bind_template_child (widget_class, PsWindow, volume_title);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, volume_header);
+  gtk_widget_class_bind_template_child (widget_class, PsWindow, volume_maximize_button);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, histogram);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, window_lo_label);
@@ -1225,6 +1229,14 @@ ps_window_init (PsWindow *self)
     if (GTK_IS_BOX (header))
       ps_volume_pane_move_toolbar (PS_VOLUME_PANE (pane), GTK_BOX (header));
     gtk_box_append (self->volume_pane, pane);
+    /* The pane's toolbar sits in our header: keep the maximize button last,
+     * at the right edge, like the slice views'. */
+    gtk_box_reorder_child_after (GTK_BOX (self->volume_header), self->volume_maximize_button,
+                                 gtk_widget_get_last_child (self->volume_header));
+    gtk_widget_set_hexpand (self->volume_maximize_button, FALSE);
+    if (gtk_widget_get_prev_sibling (self->volume_maximize_button) != NULL
+        && gtk_widget_get_prev_sibling (self->volume_maximize_button) != GTK_WIDGET (self->volume_title))
+      gtk_widget_set_hexpand (gtk_widget_get_prev_sibling (self->volume_maximize_button), TRUE);
   }
   g_signal_connect (self->document, "changed", G_CALLBACK (document_changed), self);
   g_signal_connect (self->document, "notify::job", G_CALLBACK (document_job_changed), self);
