@@ -265,9 +265,10 @@ update_legend (PsWindow *self)
       const PsOverlayLayer *layer = ps_document_get_overlay (self->document, i);
       g_autofree char *color = ps_color_to_string (ps_document_get_overlay_color (self->document, layer));
       g_autofree char *markup = NULL;
-      const char *name = layer->phase == PS_PHASE_CARBON ? _("Carbon")
-                         : layer->phase == PS_PHASE_PORES ? _("Pores")
-                                                          : layer->name;
+      const char *name = layer->title != NULL               ? layer->title
+                         : layer->phase == PS_PHASE_CARBON ? _("Carbon")
+                         : layer->phase == PS_PHASE_PORES  ? _("Pores")
+                                                           : layer->name;
       if (layer->mode == PS_OVERLAY_PER_LABEL)
         {
           /* Translators: an overlay layer that colours each object differently */
