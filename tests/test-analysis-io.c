@@ -179,7 +179,7 @@ test_objects_csv (void)
 static char *
 all_text (const PsAnalysisResult *r)
 {
-  PsAnalysisSource src = { "in.tif", NULL };
+  PsAnalysisSource src = { "/data/in.tif" };
   GString *s = g_string_new (NULL);
   for (int ph = 0; ph < 2; ph++)
     {
@@ -226,7 +226,7 @@ test_summary (void)
 {
   g_autoptr(PsVolume) v = make_volume ();
   PsAnalysisResult *r = analyse (v, 0.3);
-  PsAnalysisSource src = { "dir/in \"quoted\".tif", "seeds.csv" };
+  PsAnalysisSource src = { "/dir/in \"quoted\".tif" };
   g_autofree char *text = ps_analysis_format_summary_json (r, &src);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
@@ -241,18 +241,18 @@ test_summary (void)
     if (!json_object_has_member (o, keys[i]))
       g_error ("summary.json lacks %s", keys[i]);
   g_assert_cmpstr (json_object_get_string_member (o, "version"), ==, PACKAGE_VERSION);
-  g_assert_cmpstr (json_object_get_string_member (o, "input"), ==, "dir/in \"quoted\".tif");
+  g_assert_cmpstr (json_object_get_string_member (o, "input"), ==, "/dir/in \"quoted\".tif");
   g_assert_cmpfloat (json_object_get_double_member (o, "porosity"), ==, r->porosity);
   g_assert_cmpfloat (json_object_get_double_member (o, "threshold"), ==, r->threshold);
   g_assert_cmpint (json_object_get_int_member (o, "pore_count"), ==, (gint64) r->pores.count);
   g_assert_cmpfloat (json_object_get_double_member (o, "pore_eqdiam_median_nm"), ==, r->pores.eqdiam_median_nm);
   JsonObject *params = json_object_get_object_member (o, "parameters");
   g_assert_cmpstr (json_object_get_string_member (params, "smoothing"), ==, "gaussian");
-  g_assert_cmpfloat (json_object_get_double_member (params, "smooth_sigma_nm"), ==, 0.7);
+  g_assert_cmpfloat (json_object_get_double_member (params, "smooth_sigma_nm"), ==,
+                     PS_ANALYSIS_DEFAULT_SIGMA_VOXELS * 0.7);
   g_assert_cmpstr (json_object_get_string_member (params, "threshold_mode"), ==, "otsu");
   g_assert_cmpfloat (json_object_get_double_member (params, "h_nm"), ==, 0.3);
   g_assert_cmpint (json_object_get_int_member (params, "connectivity"), ==, 26);
-  g_assert_cmpstr (json_object_get_string_member (params, "seeds_file"), ==, "seeds.csv");
   JsonArray *vs = json_object_get_array_member (o, "voxel_size_nm");
   g_assert_cmpfloat (json_array_get_double_element (vs, 2), ==, 1.1);
   /* shortest round-trip numbers: 1.1 is written as 1.1 */
@@ -288,7 +288,7 @@ test_write_folder (void)
   PsAnalysisResult *r2 = analyse (v, 3.0);
   g_autofree char *dir = ps_test_tmp_path ("out/nested");
   g_autoptr(GError) error = NULL;
-  PsAnalysisSource src = { "in.tif", NULL };
+  PsAnalysisSource src = { "/data/in.tif" };
   g_assert_true (ps_analysis_write (r1, &src, dir, NULL, &error));
   g_assert_no_error (error);
   for (int i = 0; ps_analysis_file_names[i]; i++)

@@ -3,10 +3,15 @@
 #include "ps-analysis.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "ps-edt.h"
 #include "ps-filter.h"
@@ -19,6 +24,20 @@
 #include "ps-thickness.h"
 #include "ps-threshold.h"
 #include "ps-watershed.h"
+
+const char *const ps_analysis_stage_names[PS_ANALYSIS_N_STAGES] = {
+  "smooth", "sweep", "mask", "exterior", "distance", "thickness", "pores", "carbon",
+};
+
+static double
+wtime (void)
+{
+#ifdef _OPENMP
+  return omp_get_wtime ();
+#else
+  return 0.0;
+#endif
+}
 
 /* ---- shared, immutable buffers ------------------------------------------ */
 
@@ -489,7 +508,12 @@ exterior_full (const Ctx *c, const uint8_t *sub_mask, bool sub_is_full, const Ps
     goto oom;
   PsLabelParams lp;
   ps_label_params_init (&lp);
-  lp.connectivity = c->p->connectivity;
+  /* Face adjacency: a pore is open through a channel at least one voxel
+   * face wide. 26-adjacency would let pore voxels meeting only at an edge
+   * or a corner — a wall one voxel thick seen diagonally — leak, and a
+   * closed-cell foam would read as open (tested on the phantom, whose truth
+   * uses 6-adjacency too). */
+  lp.connectivity = 6;
   lp.n_threads = c->threads;
   PsGrid g = ps_grid_from_volume (vol);
   uint32_t n_labels = 0;
@@ -663,6 +687,95 @@ phase_edits (const Ctx *c, const uint8_t *mask, const double origin_nm[3], Flat 
   return PS_OK;
 }
 
+/* ---- running the two phases side by side ----------------------------- */
+
+/* Much of seeds/watershed is one flood per connected component, and the
+ * carbon matrix is usually one component, so the phases are run
+ * concurrently, each with half the threads: wall time ≈ max instead of sum.
+ * Each kernel gives the same bits for any thread count, so this changes
+ * nothing in the results. */
+
+typedef struct
+{
+  const PsProgress *parent;     /* nullable */
+  pthread_mutex_t mutex;
+  double f[2], w[2], last;
+} ProgressPair;
+
+typedef struct
+{
+  ProgressPair *pair;
+  int index;
+} ProgressSlot;
+
+static void
+progress_pair_cb (double fraction, const char *message, void *user)
+{
+  ProgressSlot *slot = user;
+  ProgressPair *pp = slot->pair;
+  pthread_mutex_lock (&pp->mutex);
+  pp->f[slot->index] = fraction;
+  double total = pp->w[0] * pp->f[0] + pp->w[1] * pp->f[1];
+  if (total > pp->last)
+    {
+      pp->last = total;
+      ps_progress_report (pp->parent, total, message);
+    }
+  pthread_mutex_unlock (&pp->mutex);
+}
+
+/* Progress objects for two concurrent jobs whose fractions, weighted by
+ * @w0 and @w1 (sum 1), make up @parent's range. */
+static void
+progress_pair_init (ProgressPair *pp, ProgressSlot slots[2], PsProgress out[2], const PsProgress *parent,
+                    double w0, double w1)
+{
+  memset (pp, 0, sizeof *pp);
+  pthread_mutex_init (&pp->mutex, NULL);
+  pp->parent = parent;
+  pp->w[0] = w0;
+  pp->w[1] = w1;
+  for (int k = 0; k < 2; k++)
+    {
+      slots[k].pair = pp;
+      slots[k].index = k;
+      memset (&out[k], 0, sizeof out[k]);
+      out[k].func = parent && parent->func ? progress_pair_cb : NULL;
+      out[k].user_data = &slots[k];
+      out[k].cancel = parent ? parent->cancel : NULL;
+    }
+}
+
+typedef struct
+{
+  void (*fn) (void *);
+  void *arg;
+} Job;
+
+static void *
+job_main (void *p)
+{
+  Job *j = p;
+  j->fn (j->arg);
+  return NULL;
+}
+
+/* fa(a) and fb(b), concurrently when @concurrent (fb on a new thread). */
+static void
+run_two (void (*fa) (void *), void *a, void (*fb) (void *), void *b, bool concurrent)
+{
+  pthread_t t;
+  Job jb = { fb, b };
+  if (concurrent && pthread_create (&t, NULL, job_main, &jb) == 0)
+    {
+      fa (a);
+      pthread_join (t, NULL);
+      return;
+    }
+  fa (a);
+  fb (b);
+}
+
 /* Seeds → watershed (→ edits → watershed) → measure (→ network) of one phase. */
 static PhaseStage *
 run_phase (const Ctx *c, int phase, double h_nm, const PsDistanceMap *dist, const Flat *edits,
@@ -798,6 +911,55 @@ run_phase (const Ctx *c, int phase, double h_nm, const PsDistanceMap *dist, cons
 fail:
   phase_stage_unref (ps);
   return NULL;
+}
+
+typedef struct
+{
+  Ctx c;                        /* with this job's thread count */
+  int phase;
+  double h_nm;
+  const PsDistanceMap *dist;
+  const Flat *edits;
+  const PsVolume *raw;
+  const uint8_t *exterior;
+  const double *origin_nm;
+  PsProgress progress;
+  bool skip;                    /* reused: nothing to do */
+  PhaseStage *out;
+  PsStatus st;
+  double seconds;
+} PhaseJob;
+
+static void
+phase_job (void *p)
+{
+  PhaseJob *j = p;
+  if (j->skip)
+    return;
+  double t = wtime ();
+  j->out = run_phase (&j->c, j->phase, j->h_nm, j->dist, j->edits, j->raw, j->exterior, j->origin_nm,
+                      &j->progress, &j->st);
+  j->seconds = wtime () - t;
+}
+
+typedef struct
+{
+  const PsGrid *grid;
+  const PsDistanceMap *dist;
+  float *out;
+  int threads;
+  PsProgress progress;
+  PsStatus st;
+} ThicknessJob;
+
+static void
+thickness_job (void *p)
+{
+  ThicknessJob *j = p;
+  PsThicknessParams tp;
+  ps_thickness_params_init (&tp);
+  tp.n_threads = j->threads;
+  j->st = ps_thickness_run (&tp, j->grid, j->dist, j->out, &j->progress);
 }
 
 static int
@@ -959,7 +1121,7 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
   PsGrid vg = ps_grid_from_volume (vol);
   const double smin = fmin (vol->spacing[0], fmin (vol->spacing[1], vol->spacing[2]));
   if (p.smooth == PS_SMOOTH_GAUSSIAN && !(p.smooth_sigma_nm > 0))
-    p.smooth_sigma_nm = smin;
+    p.smooth_sigma_nm = PS_ANALYSIS_DEFAULT_SIGMA_VOXELS * smin;
   if (p.smooth != PS_SMOOTH_GAUSSIAN)
     p.smooth_sigma_nm = 0;
   if (p.h_nm < 0)
@@ -1009,6 +1171,16 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
     }
   r->n_voxels = c.n;
 
+  const double t_start = wtime ();
+  double t_stage = t_start;
+#define STAGE_DONE(bit, index)                          \
+  do                                                    \
+    {                                                   \
+      r->stages_run |= (bit);                           \
+      r->stage_seconds[(index)] = wtime () - t_stage;   \
+    }                                                   \
+  while (0)
+
   /* ---- SMOOTH ---- */
   bool smooth_dirty = pp == NULL || !same_box (&previous->box, &c.box) || pp->smooth != p.smooth ||
                       pp->sigma_nm != p.smooth_sigma_nm;
@@ -1034,7 +1206,7 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
           if (pv->smoothed == NULL)
             goto fail;
         }
-      r->stages_run |= PS_ANALYSIS_STAGE_SMOOTH;
+      STAGE_DONE (PS_ANALYSIS_STAGE_SMOOTH, 0);
     }
   r->raw = pv->raw;
   r->smoothed = pv->smoothed;
@@ -1059,6 +1231,7 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
   pv->threshold_auto = p.threshold_auto;
 
   /* ---- SWEEP ---- */
+  t_stage = wtime ();
   if (!smooth_dirty && previous->params.sweep_steps == p.sweep_steps)
     pv->sweep = blob_ref (pp->sweep);
   else
@@ -1080,7 +1253,7 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
         }
       if (st != PS_OK)
         goto fail;
-      r->stages_run |= PS_ANALYSIS_STAGE_SWEEP;
+      STAGE_DONE (PS_ANALYSIS_STAGE_SWEEP, 1);
     }
   r->sweep_n = p.sweep_steps + 1;
   r->sweep_thresholds = pv->sweep->data;
@@ -1092,6 +1265,7 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
     }
 
   /* ---- MASK ---- */
+  t_stage = wtime ();
   bool mask_dirty = smooth_dirty || pp->threshold != p.threshold;
   size_t n_pore = 0;
   if (!mask_dirty)
@@ -1105,18 +1279,19 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
         goto fail;
       if ((st = ps_threshold_apply (pv->smoothed->data, c.n, p.threshold, pv->mask->data, c.threads, &n_pore)) != PS_OK)
         goto fail;
-      r->stages_run |= PS_ANALYSIS_STAGE_MASK;
+      STAGE_DONE (PS_ANALYSIS_STAGE_MASK, 2);
     }
   r->pore_mask = pv->mask->data;
   r->n_pore_voxels = n_pore;
   ps_progress_report (progress, 0.12, "Open pores");
 
   /* ---- EXTERIOR ---- */
-  pv->ext_connectivity = p.connectivity;
+  t_stage = wtime ();
+  pv->ext_connectivity = 6;
   pv->ext_smooth = p.smooth;
   pv->ext_sigma_nm = p.smooth_sigma_nm;
   pv->ext_threshold = p.threshold;
-  bool ext_full_dirty = pp == NULL || pp->exterior_full == NULL || pp->ext_connectivity != p.connectivity ||
+  bool ext_full_dirty = pp == NULL || pp->exterior_full == NULL || pp->ext_connectivity != 6 ||
                         pp->ext_smooth != p.smooth || pp->ext_sigma_nm != p.smooth_sigma_nm ||
                         pp->ext_threshold != p.threshold;
   if (!ext_full_dirty)
@@ -1128,7 +1303,7 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
       pv->exterior_full = exterior_full (&c, pv->mask->data, sub_is_full, &sp, &st);
       if (pv->exterior_full == NULL)
         goto fail;
-      r->stages_run |= PS_ANALYSIS_STAGE_EXTERIOR;
+      STAGE_DONE (PS_ANALYSIS_STAGE_EXTERIOR, 3);
     }
   if (!ext_full_dirty && !mask_dirty && pp->exterior != NULL)
     pv->exterior = blob_ref (pp->exterior);
@@ -1149,6 +1324,7 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
   ps_progress_report (progress, 0.25, "Distance maps");
 
   /* ---- DISTANCE ---- */
+  t_stage = wtime ();
   PsEdtMetric metric = ps_edt_metric (&c.grid);
   PsEdtParams ep;
   ps_edt_params_init (&ep);
@@ -1171,12 +1347,13 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
           if (st != PS_OK)
             goto fail;
         }
-      r->stages_run |= PS_ANALYSIS_STAGE_DISTANCE;
+      STAGE_DONE (PS_ANALYSIS_STAGE_DISTANCE, 4);
     }
   r->pores.distance = make_map (pv->dist[0], integer, &c.grid);
   r->carbon.distance = make_map (pv->dist[1], integer, &c.grid);
 
   /* ---- THICKNESS ---- */
+  t_stage = wtime ();
   if (p.local_thickness)
     {
       if (!mask_dirty && pp->thickness[0] != NULL)
@@ -1184,19 +1361,30 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
           pv->thickness[k] = blob_ref (pp->thickness[k]);
       else
         {
-          PsThicknessParams tp;
-          ps_thickness_params_init (&tp);
-          tp.n_threads = c.threads;
           for (int k = 0; k < 2; k++)
-            {
-              if ((pv->thickness[k] = blob_new (c.n, sizeof (float), false, &st)) == NULL)
+            if ((pv->thickness[k] = blob_new (c.n, sizeof (float), false, &st)) == NULL)
+              goto fail;
+          PsProgress tsub = ps_progress_sub (progress, 0.35, 0.55);
+          ProgressPair pair;
+          ProgressSlot slots[2];
+          PsProgress tp[2];
+          /* weights: the phases' shares of the volume */
+          double wp = c.n ? (double) r->n_pore_voxels / (double) c.n : 0.5;
+          progress_pair_init (&pair, slots, tp, &tsub, wp, 1.0 - wp);
+          const int t0 = c.threads > 1 ? c.threads / 2 : 1, t1 = c.threads > 1 ? c.threads - t0 : 1;
+          ThicknessJob tj[2] = {
+            { &c.grid, &r->pores.distance, pv->thickness[0]->data, t0, tp[0], PS_OK },
+            { &c.grid, &r->carbon.distance, pv->thickness[1]->data, t1, tp[1], PS_OK },
+          };
+          run_two (thickness_job, &tj[0], thickness_job, &tj[1], c.threads > 1);
+          pthread_mutex_destroy (&pair.mutex);
+          for (int k = 0; k < 2; k++)
+            if (tj[k].st != PS_OK)
+              {
+                st = tj[k].st;
                 goto fail;
-              PsDistanceMap m = k == 0 ? r->pores.distance : r->carbon.distance;
-              PsProgress sp = ps_progress_sub (progress, 0.35 + 0.1 * k, 0.45 + 0.1 * k);
-              if ((st = ps_thickness_run (&tp, &c.grid, &m, pv->thickness[k]->data, &sp)) != PS_OK)
-                goto fail;
-            }
-          r->stages_run |= PS_ANALYSIS_STAGE_THICKNESS;
+              }
+          STAGE_DONE (PS_ANALYSIS_STAGE_THICKNESS, 5);
         }
       r->pores.thickness_nm = pv->thickness[0]->data;
       r->carbon.thickness_nm = pv->thickness[1]->data;
@@ -1208,22 +1396,53 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
     goto fail;
   const double hs[2] = { p.h_nm, p.h_carbon_nm };
   PsAnalysisPhase *phs[2] = { &r->pores, &r->carbon };
+  PhaseJob jobs[2];
+  bool dirty[2];
   for (int k = 0; k < 2; k++)
     {
       const PhaseStage *old = pp ? pp->phase[k] : NULL;
-      bool dirty = mask_dirty || old == NULL || old->h_nm != hs[k] || old->connectivity != p.connectivity ||
-                   !same_edits (old, &edits[k]) || (k == 0 && ext_full_dirty);
-      if (!dirty)
+      dirty[k] = mask_dirty || old == NULL || old->h_nm != hs[k] || old->connectivity != p.connectivity ||
+                 !same_edits (old, &edits[k]) || (k == 0 && ext_full_dirty);
+      if (!dirty[k])
         pv->phase[k] = phase_stage_ref ((PhaseStage *) old);
-      else
-        {
-          PsProgress sp = ps_progress_sub (progress, k == 0 ? 0.55 : 0.8, k == 0 ? 0.8 : 0.97);
-          pv->phase[k] = run_phase (&c, k, hs[k], k == 0 ? &r->pores.distance : &r->carbon.distance, &edits[k],
-                                    pv->raw, k == 0 ? r->exterior : NULL, r->origin_nm, &sp, &st);
-          if (pv->phase[k] == NULL)
-            goto fail;
-          r->stages_run |= k == 0 ? PS_ANALYSIS_STAGE_PORES : PS_ANALYSIS_STAGE_CARBON;
-        }
+    }
+  {
+    const bool both = dirty[0] && dirty[1] && c.threads > 1;
+    const int t0 = both ? c.threads / 2 : c.threads, t1 = both ? c.threads - c.threads / 2 : c.threads;
+    PsProgress psub = ps_progress_sub (progress, 0.55, 0.97);
+    ProgressPair pair;
+    ProgressSlot slots[2];
+    PsProgress jp[2];
+    progress_pair_init (&pair, slots, jp, &psub, dirty[1] ? 0.5 : 1.0, dirty[0] ? 0.5 : 1.0);
+    for (int k = 0; k < 2; k++)
+      {
+        jobs[k] = (PhaseJob) {
+          .c = c, .phase = k, .h_nm = hs[k], .dist = k == 0 ? &r->pores.distance : &r->carbon.distance,
+          .edits = &edits[k], .raw = pv->raw, .exterior = k == 0 ? r->exterior : NULL,
+          .origin_nm = r->origin_nm, .progress = jp[k], .skip = !dirty[k], .st = PS_OK,
+        };
+        jobs[k].c.threads = k == 0 ? t0 : t1;
+      }
+    run_two (phase_job, &jobs[0], phase_job, &jobs[1], both);
+    pthread_mutex_destroy (&pair.mutex);
+  }
+  for (int k = 0; k < 2; k++)
+    if (dirty[k])
+      {
+        pv->phase[k] = jobs[k].out;
+        if (pv->phase[k] == NULL && st == PS_OK)
+          st = jobs[k].st;
+        r->stages_run |= k == 0 ? PS_ANALYSIS_STAGE_PORES : PS_ANALYSIS_STAGE_CARBON;
+        r->stage_seconds[6 + k] = jobs[k].seconds;
+      }
+  if (st != PS_OK || pv->phase[0] == NULL || pv->phase[1] == NULL)
+    {
+      if (st == PS_OK)
+        st = PS_ERROR_FAILED;
+      goto fail;
+    }
+  for (int k = 0; k < 2; k++)
+    {
       phs[k]->labels = pv->phase[k]->labels;
       phs[k]->seeds = pv->phase[k]->seeds;   /* shallow: owned by the stage */
       phs[k]->objects = pv->phase[k]->objects;
@@ -1238,6 +1457,8 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
     goto fail;
   free (edits[0].v);
   free (edits[1].v);
+#undef STAGE_DONE
+  r->total_seconds = wtime () - t_start;
   ps_progress_report (progress, 1.0, "Done");
   *out = r;
   return PS_OK;

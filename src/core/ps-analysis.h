@@ -20,8 +20,9 @@
  *
  * Phases: pore = smoothed value < threshold, carbon = the rest (NaN is
  * carbon). Porosity = pore voxels / subvolume voxels; open porosity = pore
- * voxels connected through pore space (params.connectivity) to the outer
- * faces of the FULL volume, computed on the full volume smoothed and
+ * voxels connected through face-adjacent pore voxels (6-connectivity,
+ * whatever params.connectivity says: a channel must be at least one voxel
+ * face wide) to the outer faces of the FULL volume, computed on the full volume smoothed and
  * thresholded exactly like the subvolume (so a pore that leaves the
  * subvolume and reaches the sample surface elsewhere is open); closed
  * porosity = porosity − open porosity. A subvolume that includes vacuum
@@ -45,8 +46,8 @@
  *   CROP/SMOOTH      volume (pointer), subvolume, smoothing
  *   SWEEP            the above, sweep_steps
  *   MASK             the above, threshold (mode or value)
- *   EXTERIOR         volume, smoothing, threshold, connectivity (NOT the
- *                    subvolume: the full-volume exterior is kept and cropped)
+ *   EXTERIOR         volume, smoothing, threshold (NOT the subvolume: the
+ *                    full-volume exterior is kept and cropped)
  *   DISTANCE         MASK
  *   THICKNESS        DISTANCE, local_thickness
  *   PORES / CARBON   DISTANCE, connectivity, that phase's h, that phase's
@@ -98,11 +99,16 @@ typedef struct
   double b_nm[3];
 } PsMergeEdit;
 
+/* Default Gaussian σ in voxels of the smallest spacing: the value that
+ * reproduced the true porosity best on reconstructions (SIRT and WBP) of the
+ * phantom (docs/architecture.md, "Default smoothing"). */
+#define PS_ANALYSIS_DEFAULT_SIGMA_VOXELS 0.6
+
 typedef struct
 {
   PsBox subvolume;          /* voxels of the input; an all-zero box = the whole volume */
   PsSmoothKind smooth;
-  double smooth_sigma_nm;   /* Gaussian σ in nm; ≤ 0 = one voxel (smallest spacing) */
+  double smooth_sigma_nm;   /* Gaussian σ in nm; ≤ 0 = PS_ANALYSIS_DEFAULT_SIGMA_VOXELS voxels */
   bool threshold_auto;      /* Otsu on the smoothed subvolume (default) */
   double threshold;         /* used when !threshold_auto */
   double h_nm;              /* marker extent for pores; < 0 = ps_hmaxima_default_h_nm() */
@@ -114,7 +120,7 @@ typedef struct
   size_t n_seeds_remove;
   const PsMergeEdit *merges;
   size_t n_merges;
-  int connectivity;         /* 6 or 26: seeds, watershed, exterior */
+  int connectivity;         /* 6 or 26: seeds and watershed (open pores: always 6) */
   bool local_thickness;     /* compute local thickness of both phases (histograms) */
   double histogram_bin_nm;  /* ≤ 0: automatic (see ps_analysis_bins) */
   size_t sweep_steps;       /* porosity_vs_threshold rows − 1 */
@@ -122,7 +128,7 @@ typedef struct
 } PsAnalysisParams;
 
 /* The defaults `porescope-cli analyze` and the GUI start from: whole volume,
- * Gaussian smoothing of one voxel, Otsu, the measured default h (both
+ * Gaussian smoothing of 0.6 voxel, Otsu, the measured default h (both
  * phases), connectivity 26, local thickness on, automatic bins, 256 sweep
  * steps, all threads. */
 void ps_analysis_params_init (PsAnalysisParams *params);
@@ -139,6 +145,10 @@ enum
   PS_ANALYSIS_STAGE_PORES = 1 << 6,     /* seeds, watershed, measure, network */
   PS_ANALYSIS_STAGE_CARBON = 1 << 7,    /* seeds, watershed, measure */
 };
+#define PS_ANALYSIS_N_STAGES 8
+
+/* Stage names for messages and timings, indexed by bit number. */
+extern const char *const ps_analysis_stage_names[PS_ANALYSIS_N_STAGES];
 
 /* Histogram rows on bins shared by both phases: bin i = [i·w, (i+1)·w) nm. */
 typedef struct
@@ -200,6 +210,8 @@ typedef struct
   double porosity, open_porosity, closed_porosity;
 
   unsigned stages_run;          /* PS_ANALYSIS_STAGE_* computed by this call */
+  double stage_seconds[PS_ANALYSIS_N_STAGES]; /* wall time of each stage in this call (0 if reused) */
+  double total_seconds;         /* the whole call, histograms and summaries included */
   PsAnalysisPrivate *priv;
 } PsAnalysisResult;
 

@@ -384,7 +384,6 @@ ps_analysis_format_summary_json (const PsAnalysisResult *r, const PsAnalysisSour
   json_builder_add_boolean_value (b, p->local_thickness);
   add_double (b, "histogram_bin_nm", r->bin_width_nm);
   add_int (b, "sweep_steps", (gint64) p->sweep_steps);
-  add_string (b, "seeds_file", source ? source->seeds_path : NULL);
   json_builder_set_member_name (b, "seed_edits");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "add");

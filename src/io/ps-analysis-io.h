@@ -47,11 +47,12 @@
 G_BEGIN_DECLS
 
 /* Provenance that the core does not know. Nothing here may depend on who
- * runs the analysis (CLI or GUI), so their files are byte-identical. */
+ * runs the analysis (CLI or GUI), so their files are byte-identical: pass
+ * the input as an absolute, canonical path (g_canonicalize_filename; the
+ * CLI does), and no seed-file name — the edits themselves are recorded. */
 typedef struct
 {
   const char *input_path;       /* the analysed file (nullable) */
-  const char *seeds_path;       /* the seed-edit file the edits came from (nullable) */
 } PsAnalysisSource;
 
 typedef enum
