@@ -157,7 +157,10 @@ typedef enum
   CHECK_GRAY,
   CHECK_INVERTED,
   CHECK_PORE_OVERLAY,   /* x < NX/2 blended half with #9a9a9a */
+  CHECK_LABELS,         /* check_labels ≠ 0 blended half with #9a9a9a */
 } CheckMode;
+
+static PsLabels *check_labels;
 
 /* Every voxel of the slice at the crosshair must show its expected colour at
  * the pixel under its centre (away from the scale bar). */
@@ -168,7 +171,7 @@ check_view_pixels (PsWindow *win, PsSliceOrientation o, CheckMode mode)
   PsSliceView *view = ps_window_get_slice_view (win, o);
   PsVolume *vol = ps_document_get_volume (doc);
   int w, h, col_axis, row_axis, normal = ps_slice_normal_axis (o);
-  gsize pos[3], n[3] = { NX, NY, NZ }, checked = 0;
+  gsize pos[3], n[3] = { vol->nx, vol->ny, vol->nz }, checked = 0;
   double lo, hi;
   g_autofree guint32 *px = snapshot_canvas (view, &w, &h);
 
@@ -196,10 +199,12 @@ check_view_pixels (PsWindow *win, PsSliceOrientation o, CheckMode mode)
         if (ix < 200 && iy > h - 45)
           continue; /* the scale bar */
         double value = ps_volume_get (vol, v[0], v[1], v[2]);
-        g_assert_cmpfloat (value, ==, pattern (v[0], v[1], v[2]));
+        if (mode != CHECK_LABELS)
+          g_assert_cmpfloat (value, ==, pattern (v[0], v[1], v[2]));
         guint8 g = expected_gray (value, lo, hi, mode == CHECK_INVERTED);
         guint32 want;
-        if (mode == CHECK_PORE_OVERLAY && v[0] < NX / 2)
+        if ((mode == CHECK_PORE_OVERLAY && v[0] < NX / 2)
+            || (mode == CHECK_LABELS && check_labels->data[(v[2] * n[1] + v[1]) * n[0] + v[0]] != 0))
           {
             guint8 b = blend (g, 0x9a, 0.5);
             want = 0xff000000u | (guint32) b << 16 | (guint32) b << 8 | b;
@@ -518,7 +523,12 @@ test_overlay (void)
   g_assert_cmphex (ps_document_get_overlay_color (doc, ps_document_get_overlay (doc, 0)), ==, 0x9a9a9a);
   check_view_pixels (win, PS_SLICE_XY, CHECK_PORE_OVERLAY);
   check_view_pixels (win, PS_SLICE_XZ, CHECK_PORE_OVERLAY);
-  /* Hidden overlays leave the gray image. */
+  /* A hidden layer, or all layers hidden, leave the gray image. */
+  activate (win, "overlay-visible", g_variant_new ("(sb)", "pores", FALSE));
+  g_assert_false (ps_document_get_overlay (doc, 0)->visible);
+  check_view_pixels (win, PS_SLICE_XZ, CHECK_GRAY);
+  activate (win, "overlay-visible", g_variant_new ("(sb)", "pores", TRUE));
+  check_view_pixels (win, PS_SLICE_XZ, CHECK_PORE_OVERLAY);
   activate (win, "show-overlays", g_variant_new_boolean (FALSE));
   check_view_pixels (win, PS_SLICE_XY, CHECK_GRAY);
   activate (win, "show-overlays", g_variant_new_boolean (TRUE));
@@ -720,6 +730,80 @@ test_run_job (void)
   destroy_window (win);
 }
 
+/* A real HAADF tilt series (shared test data): shown as a stack of images
+ * whose readout names the image and its angle. */
+static void
+test_tilt_series (void)
+{
+  g_autofree char *stack = ps_test_shared_path ("etspy-haadf-tilt-series", "HAADF_tiltseries.tif", NULL);
+  g_autofree char *tlt = ps_test_shared_path ("etspy-haadf-tilt-series", "HAADF.tlt", NULL);
+  PsWindow *win;
+  PsDocument *doc;
+  PsTiltSeries *ts;
+
+  if (stack == NULL || tlt == NULL)
+    {
+      g_test_skip ("the shared HAADF tilt series is not available");
+      return;
+    }
+  win = ps_window_new (GTK_APPLICATION (app));
+  doc = ps_window_get_document (win);
+  gtk_window_present (GTK_WINDOW (win));
+  g_autoptr (GFile) file = g_file_new_for_path (stack);
+  ps_window_open_file (win, file, tlt);
+  wait_idle (doc);
+  wait_settled (win);
+  g_assert_null (ps_window_get_error (win));
+  ts = ps_document_get_tilt_series (doc);
+  g_assert_nonnull (ts);
+  g_assert_cmpuint (ps_document_get_volume (doc)->nz, ==, ts->n);
+  /* Every image of the stack is the volume's z slice. */
+  g_assert_cmpfloat (ps_volume_get (ps_document_get_volume (doc), 3, 4, ts->n - 1), ==,
+                     ps_tilt_series_image (ts, ts->n - 1)[4 * ts->nx + 3]);
+  activate (win, "crosshair", g_variant_new ("(iii)", 1, 2, 0));
+  g_autofree char *want = g_strdup_printf ("Crosshair   x 1  y 2  image 1 (%+.1f°)", ts->angles[0]);
+  g_assert_true (g_str_has_prefix (ps_window_get_readout (win), want));
+  destroy_window (win);
+}
+
+/* The demo: the reconstruction work's phantom, with its truth pores as a
+ * hidden overlay that shows the pores in the preferences' gray. */
+static void
+test_demo (void)
+{
+  PsWindow *win = ps_window_new (GTK_APPLICATION (app));
+  PsDocument *doc = ps_window_get_document (win);
+  const PsOverlayLayer *layer;
+  PsVolume *vol;
+  gsize pore_voxels = 0;
+
+  gtk_window_present (GTK_WINDOW (win));
+  activate (win, "open-demo", NULL);
+  wait_idle (doc);
+  wait_settled (win);
+  vol = ps_document_get_volume (doc);
+  g_assert_nonnull (vol);
+  g_assert_true (ps_document_is_demo (doc));
+  g_assert_cmpuint (vol->nx, ==, 128);
+  g_assert_true (vol->spacing_known);
+  g_assert_cmpfloat (vol->spacing[0], ==, 0.5);
+  g_assert_cmpuint (ps_document_get_n_overlays (doc), ==, 1);
+  layer = ps_document_get_overlay (doc, 0);
+  g_assert_false (layer->visible);
+  g_assert_cmpint (layer->phase, ==, PS_PHASE_PORES);
+  check_labels = layer->labels;
+  for (gsize i = 0; i < ps_volume_n_voxels (vol); i++)
+    pore_voxels += check_labels->data[i] != 0;
+  /* About 0.39 of the particle (a sphere of 0.9 of the box) is pore. */
+  g_assert_cmpfloat ((double) pore_voxels / ps_volume_n_voxels (vol), >, 0.05);
+  activate (win, "show-crosshair", g_variant_new_boolean (FALSE));
+  activate (win, "overlay-visible", g_variant_new ("(sb)", "pores-truth", TRUE));
+  check_view_pixels (win, PS_SLICE_XY, CHECK_LABELS);
+  check_view_pixels (win, PS_SLICE_YZ, CHECK_LABELS);
+  check_labels = NULL;
+  destroy_window (win);
+}
+
 static void
 test_export_slice (void)
 {
@@ -906,6 +990,8 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/window/open-and-malformed-file", test_open_file_and_malformed);
   g_test_add_func ("/ui/window/cancel-load", test_cancel_load);
   g_test_add_func ("/ui/window/run-job", test_run_job);
+  g_test_add_func ("/ui/window/tilt-series", test_tilt_series);
+  g_test_add_func ("/ui/window/demo", test_demo);
   g_test_add_func ("/ui/export/slice-png", test_export_slice);
   g_test_add_func ("/ui/preferences/settings", test_preferences);
   g_test_add_func ("/ui/window/finalize", test_finalize);

@@ -22,6 +22,7 @@
  *   doc.interpolation    s      stateful: "nearest" | "linear"
  *   doc.show-overlays    b      stateful
  *   doc.show-crosshair   b      stateful
+ *   doc.overlay-visible  (sb)   show or hide the named overlay layer
  *   doc.open-demo               load the demo dataset
  *   doc.swap-yz                 exchange y and z (IMOD-style files)
  *   doc.cancel                  cancel the running job
@@ -74,6 +75,7 @@ typedef enum
 typedef struct
 {
   char *name;            /* unique key, e.g. "pores", "carbon", "objects" */
+  char *title;           /* shown in the legend (NULL: the phase or the name) */
   PsLabels *labels;      /* same grid as the volume; 0 = transparent */
   PsOverlayMode mode;    /* SOLID: one colour; PER_LABEL: one colour per object */
   PsPhase phase;
@@ -192,6 +194,9 @@ gboolean      ps_document_remove_overlay   (PsDocument      *self,
 void          ps_document_set_overlay_visible (PsDocument   *self,
                                             const char      *name,
                                             gboolean         visible);
+void          ps_document_set_overlay_title (PsDocument     *self,
+                                            const char      *name,
+                                            const char      *title);
 guint         ps_document_get_n_overlays   (PsDocument      *self);
 const PsOverlayLayer *ps_document_get_overlay (PsDocument   *self,
                                             guint            index);

@@ -56,3 +56,17 @@ ps_format_value (double value, int digits)
     return g_strdup (value > 0 ? "∞" : "−∞");
   return g_strdup_printf ("%.*g", digits, value);
 }
+
+char *
+ps_format_value_in_range (double value, double range)
+{
+  int decimals;
+
+  if (!isfinite (value) || !(range > 0) || !isfinite (range))
+    return ps_format_value (value, 5);
+  decimals = 3 - (int) floor (log10 (range));
+  decimals = CLAMP (decimals, 0, 9);
+  if (fabs (value) >= 1e7)
+    return ps_format_value (value, 7);
+  return g_strdup_printf ("%.*f", decimals, value == 0 ? 0.0 : value);
+}

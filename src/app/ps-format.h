@@ -15,4 +15,10 @@ char *ps_format_length (double nm);
 char *ps_format_value  (double value,
                         int    digits);
 
+/* A value shown next to data spanning @range: fixed decimals enough to
+ * resolve a thousandth of the range ("0.000" rather than "2.2341e-06" for a
+ * percentile of data from 0 to 1.3). */
+char *ps_format_value_in_range (double value,
+                                double range);
+
 G_END_DECLS

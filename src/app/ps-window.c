@@ -44,7 +44,9 @@ struct _PsWindow
   PsSliceView *xz_view;
   PsSliceView *yz_view;
   GtkBox *volume_pane;
+  GtkWidget *volume_title;
   GtkWidget *volume_header;
+  GtkWidget *volume_maximize_button;
   GtkWidget *sidebar;
   PsHistogramView *histogram;
   GtkLabel *window_lo_label;
@@ -130,9 +132,12 @@ update_window_labels (PsWindow *self)
   double lo, hi;
   g_autofree char *a = NULL, *b = NULL, *la = NULL, *lb = NULL;
 
+  const PsStats *st = ps_document_get_stats (self->document);
+  double range = st != NULL && st->n > 0 ? st->max - st->min : 0.0;
+
   ps_document_get_window (self->document, &lo, &hi);
-  a = ps_format_value (lo, 5);
-  b = ps_format_value (hi, 5);
+  a = ps_format_value_in_range (lo, range);
+  b = ps_format_value_in_range (hi, range);
   /* Translators: lower / upper limit of the display window */
   la = g_strdup_printf (_("Black %s"), a);
   lb = g_strdup_printf (_("White %s"), b);
@@ -240,6 +245,14 @@ update_info (PsWindow *self)
 }
 
 static void
+legend_toggled (GtkCheckButton *check, PsWindow *self)
+{
+  const char *name = g_object_get_data (G_OBJECT (check), "layer");
+  g_action_group_activate_action (ps_document_get_actions (self->document), "overlay-visible",
+                                  g_variant_new ("(sb)", name, gtk_check_button_get_active (check)));
+}
+
+static void
 update_legend (PsWindow *self)
 {
   GtkWidget *child;
@@ -252,9 +265,10 @@ update_legend (PsWindow *self)
       const PsOverlayLayer *layer = ps_document_get_overlay (self->document, i);
       g_autofree char *color = ps_color_to_string (ps_document_get_overlay_color (self->document, layer));
       g_autofree char *markup = NULL;
-      const char *name = layer->phase == PS_PHASE_CARBON ? _("Carbon")
-                         : layer->phase == PS_PHASE_PORES ? _("Pores")
-                                                          : layer->name;
+      const char *name = layer->title != NULL               ? layer->title
+                         : layer->phase == PS_PHASE_CARBON ? _("Carbon")
+                         : layer->phase == PS_PHASE_PORES  ? _("Pores")
+                                                           : layer->name;
       if (layer->mode == PS_OVERLAY_PER_LABEL)
         {
           /* Translators: an overlay layer that colours each object differently */
@@ -264,10 +278,16 @@ update_legend (PsWindow *self)
         }
       else
         markup = g_markup_printf_escaped ("<span foreground=\"%s\">■</span>  %s", color, name);
+      /* A check button per layer, through doc.overlay-visible. */
+      GtkWidget *check = gtk_check_button_new ();
       GtkWidget *label = gtk_label_new (NULL);
       gtk_label_set_markup (GTK_LABEL (label), markup);
       gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_box_append (self->legend_box, label);
+      gtk_check_button_set_child (GTK_CHECK_BUTTON (check), label);
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (check), layer->visible);
+      g_object_set_data_full (G_OBJECT (check), "layer", g_strdup (layer->name), g_free);
+      g_signal_connect (check, "toggled", G_CALLBACK (legend_toggled), self);
+      gtk_box_append (self->legend_box, check);
     }
 }
 
@@ -598,11 +618,11 @@ open_response (GtkNativeDialog *dialog, int response, PsWindow *self)
         {
           g_autofree char *angles = find_angles_beside (file);
           const char *spec = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "angles");
-          /* A range typed in the chooser wins over a file found beside it. */
-          ps_window_open_file (self, file,
-                               spec != NULL && !g_str_equal (spec, "auto") ? spec
-                               : angles != NULL                        ? angles
-                                                                       : "");
+          /* A range picked in the chooser wins over a file found beside it;
+           * with neither, the angles stored in the file (DM) are used. */
+          gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+          ps_document_load_tilt_series (self->document, file,
+                                        spec != NULL && !g_str_equal (spec, "auto") ? spec : angles);
         }
       else
         ps_window_open_file (self, file, NULL);
@@ -1125,7 +1145,9 @@ ps_window_class_init (PsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsWindow, xz_view);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, yz_view);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, volume_pane);
+  gtk_widget_class_bind_template_child (widget_class, PsWindow, volume_title);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, volume_header);
+  gtk_widget_class_bind_template_child (widget_class, PsWindow, volume_maximize_button);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, histogram);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, window_lo_label);
@@ -1208,6 +1230,14 @@ ps_window_init (PsWindow *self)
     if (GTK_IS_BOX (header))
       ps_volume_pane_move_toolbar (PS_VOLUME_PANE (pane), GTK_BOX (header));
     gtk_box_append (self->volume_pane, pane);
+    /* The pane's toolbar sits in our header: keep the maximize button last,
+     * at the right edge, like the slice views'. */
+    gtk_box_reorder_child_after (GTK_BOX (self->volume_header), self->volume_maximize_button,
+                                 gtk_widget_get_last_child (self->volume_header));
+    gtk_widget_set_hexpand (self->volume_maximize_button, FALSE);
+    if (gtk_widget_get_prev_sibling (self->volume_maximize_button) != NULL
+        && gtk_widget_get_prev_sibling (self->volume_maximize_button) != GTK_WIDGET (self->volume_title))
+      gtk_widget_set_hexpand (gtk_widget_get_prev_sibling (self->volume_maximize_button), TRUE);
   }
   g_signal_connect (self->document, "changed", G_CALLBACK (document_changed), self);
   g_signal_connect (self->document, "notify::job", G_CALLBACK (document_job_changed), self);
