@@ -731,6 +731,14 @@ tiff_read (TiffRead *r, PsFileInfo **info_out, const PsProgress *progress, GErro
   if (n_reduced > 0)
     _ps_file_info_note (r->info, _("Skipped %u reduced-resolution (thumbnail) pages."), n_reduced);
 
+  if (r->imagej && r->ij_channels > 1 && r->ij_slices <= 1 && r->ij_frames <= 1)
+    {
+      /* tifffile writes a plain 3D array as "channels=N"; there is no other
+       * axis, so these are the slices. */
+      _ps_file_info_note (r->info, _("The ImageJ metadata call the %u images channels; they are read as z slices."),
+                          r->ij_channels);
+      r->ij_channels = 1;
+    }
   if (r->imagej && r->ij_channels > 1)
     {
       fail (error, r, PS_ERROR_CODE_UNSUPPORTED_FORMAT,
