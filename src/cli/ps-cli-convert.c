@@ -9,6 +9,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 
 #include "ps-cli-commands.h"
@@ -80,10 +82,10 @@ ps_cli_convert (int argc, char **argv)
                           g_ascii_formatd (b, sizeof b, "%.6g", map.in_max), ps_dtype_to_string (opts.dtype));
         }
       if (map.n_clamped > 0)
-        ps_cli_message (_("%s: %" G_GUINT64_FORMAT " values outside the %s range were clamped"), out,
+        ps_cli_message (_("%s: %" PRIu64 " values outside the %s range were clamped"), out,
                         map.n_clamped, ps_dtype_to_string (opts.dtype));
       if (map.n_nonfinite > 0)
-        ps_cli_message (_("%s: %" G_GUINT64_FORMAT " NaN/infinite values were written as 0"), out, map.n_nonfinite);
+        ps_cli_message (_("%s: %" PRIu64 " NaN/infinite values were written as 0"), out, map.n_nonfinite);
     }
   if (!ps_volume_save (vol, out, &opts, ps_cli_progress_begin (_("Writing")), &error))
     {

@@ -117,93 +117,72 @@ edt_buffers_alloc (EdtBuffers *b, size_t n_max, size_t nx)
   return true;
 }
 
-static inline double
-load_value (const EdtJob *j, const void *buf, size_t i)
-{
-  if (j->integer)
-    {
-      uint32_t u = ((const uint32_t *) buf)[i];
-      return u == PS_EDT_INFINITE ? INFINITY : (double) u;
-    }
-  return (double) ((const float *) buf)[i];
-}
-
-static inline void
-store_value (const EdtJob *j, void *buf, size_t i, double v, bool final_sqrt)
-{
-  if (j->integer)
-    ((uint32_t *) buf)[i] = isinf (v) ? PS_EDT_INFINITE : (uint32_t) v;
-  else
-    ((float *) buf)[i] = (float) (final_sqrt ? sqrt (v) : v);
-}
-
-/* Pass 1: distance along x to the nearest background voxel of the row. */
+/* Pass 1: distance along x to the nearest background voxel of the row, by a
+ * forward and a backward sweep (branch-free: "none yet" is a huge count
+ * that stays huge). */
 static void
 edt_row (const EdtJob *j, const uint8_t *mask, void *out, size_t row, int *g)
 {
-  const size_t nx = j->nx;
-  const uint8_t *m = mask + row * nx;
-  const uint8_t phase_nonzero = j->invert ? 0 : 1;
-  long last = j->border ? -1 : -2;   /* −2: none seen yet */
+  const long nx = (long) j->nx;
+  const uint8_t *m = mask + row * (size_t) nx;
+  const int flip = j->invert ? 1 : 0;
+  const int none = INT32_MAX / 4;          /* > any real distance, no overflow */
+  int d = j->border ? 0 : none;
 
-  for (size_t x = 0; x < nx; x++)
+  for (long x = 0; x < nx; x++)
     {
-      bool fg = (m[x] != 0) == phase_nonzero;
-      if (!fg)
-        {
-          last = (long) x;
-          g[x] = 0;
-        }
-      else
-        g[x] = last == -2 ? -1 : (int) ((long) x - last);
+      int fg = (m[x] != 0) ^ flip;
+      d = fg ? d + 1 : 0;
+      d = d > none ? none : d;
+      g[x] = d;
     }
-  long next = j->border ? (long) nx : -2;
-  for (size_t xi = nx; xi-- > 0;)
+  d = j->border ? 0 : none;
+  for (long x = nx - 1; x >= 0; x--)
     {
-      if (g[xi] == 0)
-        {
-          next = (long) xi;
-          continue;
-        }
-      if (next != -2)
-        {
-          int d = (int) (next - (long) xi);
-          if (g[xi] < 0 || d < g[xi])
-            g[xi] = d;
-        }
+      int fg = (m[x] != 0) ^ flip;
+      d = fg ? d + 1 : 0;
+      d = d > none ? none : d;
+      g[x] = d < g[x] ? d : g[x];
     }
-  size_t base = row * nx;
+  size_t base = row * (size_t) nx;
   if (j->integer)
     {
       uint32_t *o = (uint32_t *) out + base;
       uint32_t w = (uint32_t) j->w[0];
-      for (size_t x = 0; x < nx; x++)
-        o[x] = g[x] < 0 ? PS_EDT_INFINITE : (uint32_t) g[x] * (uint32_t) g[x] * w;
+      for (long x = 0; x < nx; x++)
+        o[x] = g[x] >= none ? PS_EDT_INFINITE : (uint32_t) g[x] * (uint32_t) g[x] * w;
     }
   else
     {
       float *o = (float *) out + base;
-      for (size_t x = 0; x < nx; x++)
-        o[x] = g[x] < 0 ? INFINITY : (float) ((double) g[x] * (double) g[x] * j->w[0]);
+      for (long x = 0; x < nx; x++)
+        o[x] = g[x] >= none ? INFINITY : (float) ((double) g[x] * (double) g[x] * j->w[0]);
     }
 }
 
-/* Lower envelope of the parabolas f(p) + w·(q − p)², p = 0 … n−1 (plus
- * f = 0 at p = −1 and p = n when the border is background); f(p) = ∞ are
- * skipped. Felzenszwalb & Huttenlocher 2012, algorithm DT(f). Writes
- * min_p to out[q]. Returns false when there was no finite parabola (out is
- * then untouched and the line stays infinite). */
-static bool
-edt_envelope (const double *f, size_t fstride, size_t n, double w, bool border,
-              double *out, long *v, double *zs, double *fv)
+/* Lower envelope of the parabolas f(p) + w·(q − p)² over one segment of a
+ * line (Felzenszwalb & Huttenlocher 2012, algorithm DT(f)), evaluated in
+ * place on q ∈ [a, b).
+ *
+ * A line is cut at its background voxels (f = 0): for q on one side of a
+ * zero at p₀, every parabola from beyond p₀ is ≥ w·(q − p)² > w·(q − p₀)²,
+ * the zero's own parabola. So each maximal run [a, b) of phase voxels only
+ * needs its own parabolas plus the zeros at a − 1 and b (those that exist:
+ * inside the line, or just outside it when the faces are background), and
+ * the cost is proportional to the phase voxels, not the line. f = ∞ (no
+ * background in the row so far) are skipped; a segment with no finite
+ * parabola stays infinite. */
+static void
+edt_segment (double *f, long a, long b, bool left_zero, bool right_zero, double w,
+             double *out, long *v, double *zs, double *fv)
 {
   long k = -1;
-  long q0 = border ? -1 : 0;
-  long q1 = border ? (long) n : (long) n - 1;
+  long q0 = left_zero ? a - 1 : a;
+  long q1 = right_zero ? b : b - 1;
 
   for (long q = q0; q <= q1; q++)
     {
-      double fq = (q < 0 || q >= (long) n) ? 0.0 : f[(size_t) q * fstride];
+      double fq = (q < a || q >= b) ? 0.0 : f[q];
       if (isinf (fq))
         continue;
       if (k < 0)
@@ -214,13 +193,17 @@ edt_envelope (const double *f, size_t fstride, size_t n, double w, bool border,
           zs[0] = -INFINITY;
           continue;
         }
+      /* Intersection s of the new parabola with the top of the stack:
+       * s = num / den, den > 0. Compare num ≤ zs[k]·den so only the kept
+       * intersection costs a division. */
       double hq = fq + w * (double) q * (double) q;
-      double s;
+      double num, den;
       for (;;)
         {
           double vk = (double) v[k];
-          s = (hq - (fv[k] + w * vk * vk)) / (2.0 * w * ((double) q - vk));
-          if (s <= zs[k])
+          num = hq - (fv[k] + w * vk * vk);
+          den = 2.0 * w * ((double) q - vk);
+          if (num <= zs[k] * den)
             k--;
           else
             break;
@@ -228,53 +211,103 @@ edt_envelope (const double *f, size_t fstride, size_t n, double w, bool border,
       k++;
       v[k] = q;
       fv[k] = fq;
-      zs[k] = s;
+      zs[k] = num / den;
     }
   if (k < 0)
-    return false;
+    return;
   zs[k + 1] = INFINITY;
   long jj = 0;
-  for (size_t q = 0; q < n; q++)
+  for (long q = a; q < b; q++)
     {
       while (zs[jj + 1] < (double) q)
         jj++;
       double dq = (double) q - (double) v[jj];
-      out[q] = w * dq * dq + fv[jj];
+      out[q - a] = w * dq * dq + fv[jj];
     }
-  return true;
+  memcpy (f + a, out, sizeof (double) * (size_t) (b - a));
+}
+
+/* The whole line f[0 … n): each run of non-zero values is a segment. */
+static void
+edt_line (double *f, size_t n, double w, bool border, EdtBuffers *b)
+{
+  long q = 0, nn = (long) n;
+  while (q < nn)
+    {
+      if (f[q] == 0.0)
+        {
+          q++;
+          continue;
+        }
+      long a = q;
+      while (q < nn && f[q] != 0.0)
+        q++;
+      edt_segment (f, a, q, a > 0 || border, q < nn || border, w, b->line, b->v, b->zs, b->fv);
+    }
 }
 
 /* One strided pass over @ncols (≤ EDT_BLOCK) adjacent columns starting at
- * @base, @n samples @stride apart. */
+ * @base, @n samples @stride apart: gather into contiguous lines (one cache
+ * line per sample row), transform, scatter. */
 static void
 edt_columns (const EdtJob *j, void *buf, size_t base, size_t stride, size_t n,
              size_t ncols, double w, bool final_sqrt, EdtBuffers *b)
 {
-  double *tile = b->tile;
+  double *tile = b->tile;    /* column c at tile + c·n */
   bool any_nonzero = false, any_finite = j->border;
 
-  for (size_t p = 0; p < n; p++)
-    for (size_t c = 0; c < ncols; c++)
-      {
-        double val = load_value (j, buf, base + p * stride + c);
-        tile[p * EDT_BLOCK + c] = val;
-        any_nonzero |= val != 0.0;
-        any_finite |= !isinf (val);
-      }
-  /* A block of zeros stays zero; without a border, one of infinities stays
-   * infinite. Anything else needs the envelopes. */
-  bool any_work = any_nonzero && any_finite;
-  if (!any_work && !final_sqrt)
-    return;
-  for (size_t c = 0; c < ncols && any_work; c++)
+  if (j->integer)
     {
-      if (edt_envelope (tile + c, EDT_BLOCK, n, w, j->border, b->line, b->v, b->zs, b->fv))
-        for (size_t p = 0; p < n; p++)
-          tile[p * EDT_BLOCK + c] = b->line[p];
+      const uint32_t *in = (const uint32_t *) buf + base;
+      for (size_t p = 0; p < n; p++, in += stride)
+        for (size_t c = 0; c < ncols; c++)
+          {
+            uint32_t u = in[c];
+            any_nonzero |= u != 0;
+            any_finite |= u != PS_EDT_INFINITE;
+            tile[c * n + p] = u == PS_EDT_INFINITE ? INFINITY : (double) u;
+          }
     }
-  for (size_t p = 0; p < n; p++)
+  else
+    {
+      const float *in = (const float *) buf + base;
+      for (size_t p = 0; p < n; p++, in += stride)
+        for (size_t c = 0; c < ncols; c++)
+          {
+            float u = in[c];
+            any_nonzero |= u != 0.0f;
+            any_finite |= !isinf (u);
+            tile[c * n + p] = (double) u;
+          }
+    }
+  /* A block of zeros stays zero; without a border, one of zeros and
+   * infinities only stays as it is too. */
+  if (!(any_nonzero && any_finite) && !final_sqrt)
+    return;
+  if (any_nonzero && any_finite)
     for (size_t c = 0; c < ncols; c++)
-      store_value (j, buf, base + p * stride + c, tile[p * EDT_BLOCK + c], final_sqrt);
+      edt_line (tile + c * n, n, w, j->border, b);
+
+  if (j->integer)
+    {
+      uint32_t *o = (uint32_t *) buf + base;
+      for (size_t p = 0; p < n; p++, o += stride)
+        for (size_t c = 0; c < ncols; c++)
+          {
+            double v = tile[c * n + p];
+            o[c] = isinf (v) ? PS_EDT_INFINITE : (uint32_t) v;
+          }
+    }
+  else
+    {
+      float *o = (float *) buf + base;
+      for (size_t p = 0; p < n; p++, o += stride)
+        for (size_t c = 0; c < ncols; c++)
+          {
+            double v = tile[c * n + p];
+            o[c] = (float) (final_sqrt ? sqrt (v) : v);
+          }
+    }
 }
 
 static PsStatus

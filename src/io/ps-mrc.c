@@ -18,6 +18,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -339,20 +341,20 @@ mrc_read (Source *src, const char *name, guint64 file_size, gboolean compressed,
       if ((guint64) MRC_HEADER + (guint64) hd.nsymbt > file_size)
         {
           g_set_error (error, PS_ERROR, PS_ERROR_CODE_CORRUPT_FILE,
-                       _("%s: the extended header (%d bytes) runs past the end of the file (%" G_GUINT64_FORMAT " bytes)"),
+                       _("%s: the extended header (%d bytes) runs past the end of the file (%" PRIu64 " bytes)"),
                        name, hd.nsymbt, file_size);
           goto fail;
         }
       if (need > file_size)
         {
           g_set_error (error, PS_ERROR, PS_ERROR_CODE_CORRUPT_FILE,
-                       _("%s: truncated: the header describes %zu × %zu × %zu voxels of %s (%" G_GUINT64_FORMAT " bytes from byte %" G_GUINT64_FORMAT "), but the file has only %" G_GUINT64_FORMAT " bytes"),
+                       _("%s: truncated: the header describes %zu × %zu × %zu voxels of %s (%" PRIu64 " bytes from byte %" PRIu64 "), but the file has only %" PRIu64 " bytes"),
                        name, nx, ny, nz, ps_dtype_to_string (hd.dtype), (guint64) data_bytes,
                        (guint64) MRC_HEADER + hd.nsymbt, file_size);
           goto fail;
         }
       if (need < file_size)
-        _ps_file_info_note (info, _("%" G_GUINT64_FORMAT " bytes after the image data were ignored."), file_size - need);
+        _ps_file_info_note (info, _("%" PRIu64 " bytes after the image data were ignored."), file_size - need);
     }
   if (!_ps_check_alloc (nx * ny * nz * sizeof (float), name, error))
     goto fail;

@@ -19,6 +19,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -397,7 +399,7 @@ read_page_info (TiffRead *r, PageInfo *p, guint index, GError **error)
     expected_n = ((guint64) h + p->rows_per_strip - 1) / p->rows_per_strip;
   if (n == 0 || n > MAX_STRILES_PER_PAGE || n < expected_n)
     return fail (error, r, PS_ERROR_CODE_CORRUPT_FILE,
-                 _("page %u has %u strips or tiles where %" G_GUINT64_FORMAT " are needed"),
+                 _("page %u has %u strips or tiles where %" PRIu64 " are needed"),
                  index + 1, n, expected_n);
   guint64 compressed = 0;
   p->raw = p->compression == COMPRESSION_NONE && !p->tiled && p->bps % 8 == 0 && p->bps != 24;
@@ -413,7 +415,7 @@ read_page_info (TiffRead *r, PageInfo *p, guint index, GError **error)
         return fail (error, r, PS_ERROR_CODE_CORRUPT_FILE, _("page %u: strip/tile %u is empty"), index + 1, s + 1);
       if (off > r->file_size || cnt > r->file_size - off)
         return fail (error, r, PS_ERROR_CODE_CORRUPT_FILE,
-                     _("page %u: its data end at byte %" G_GUINT64_FORMAT " but the file has only %" G_GUINT64_FORMAT " bytes (truncated?)"),
+                     _("page %u: its data end at byte %" PRIu64 " but the file has only %" PRIu64 " bytes (truncated?)"),
                      index + 1, off + cnt, r->file_size);
       compressed += cnt;
       if (p->raw)
@@ -432,7 +434,7 @@ read_page_info (TiffRead *r, PageInfo *p, guint index, GError **error)
   if (p->compression == COMPRESSION_NONE ? compressed + 64 < decoded / 2
                                          : (double) decoded > (double) compressed * MAX_CODEC_RATIO + 1e6)
     return fail (error, r, PS_ERROR_CODE_CORRUPT_FILE,
-                 _("page %u declares %" G_GUINT64_FORMAT " bytes of pixels but holds only %" G_GUINT64_FORMAT " bytes of data"),
+                 _("page %u declares %" PRIu64 " bytes of pixels but holds only %" PRIu64 " bytes of data"),
                  index + 1, decoded, compressed);
   return TRUE;
 }

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ps-analysis-io.h: the files of an analysis (SPEC.md, "Output files").
+ *
+ *   pores.tif, carbon.tif          uint32 labels (ps_labels_save)
+ *   pores.csv, carbon.csv          one row per object
+ *   network_nodes.csv, network_throats.csv
+ *   histogram_pores.csv, histogram_carbon.csv
+ *   porosity_vs_threshold.csv
+ *   summary.json                   provenance + headline numbers
+ *
+ * CSV: RFC 4180 (CRLF line ends, a header row), '.' decimals in every
+ * locale, numbers in their shortest round-trip form (ps_ascii_dtostr); NaN
+ * is an empty field, infinities are "inf"/"-inf"; booleans are 0/1.
+ *
+ * The object CSVs: positions (centroid_*_nm) are nm in the full volume's
+ * frame; bbox_* are voxel indices of the label TIFFs (lo inclusive, hi
+ * exclusive); `open` is always 0 for carbon (only pores are classified).
+ *
+ * The histograms share their bins between the phases: bin i covers
+ * [bin_lo_nm, bin_hi_nm). Columns after the SPEC.md ones:
+ *   count            objects of the phase whose equivalent diameter is in the
+ *                    bin, all of them (including those cut by the faces)
+ *   volume_fraction  their summed volume / the phase's volume
+ *   count_interior   those not touching the subvolume's faces
+ *   count_edge_corrected  Σ Miles–Lantuéjoul weights of the interior ones,
+ *                    w = Π_i n_i / (n_i − b_i − 1) (ps-measure.h): the
+ *                    unbiased number of objects of that size per subvolume
+ *   thickness_volume_fraction  fraction of the phase's volume whose local
+ *                    thickness (Hildebrand–Rüegsegger diameter) is in the bin
+ *
+ * Writing a folder: every file is first written (and synced) into a hidden
+ * staging folder inside OUTDIR; only when all of them are complete are they
+ * renamed into OUTDIR one by one, summary.json last, and the staging folder
+ * removed. A failure or cancellation before that point leaves OUTDIR's
+ * previous files untouched and removes the staging folder. Each rename is
+ * atomic, so every file is always either the old or the new version; a
+ * crash in the short rename phase could leave a mix of old and new files,
+ * recognisable because summary.json (renamed last) is then the old one.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "ps-analysis.h"
+#include "ps-status.h"
+
+G_BEGIN_DECLS
+
+/* Provenance that the core does not know. Nothing here may depend on who
+ * runs the analysis (CLI or GUI), so their files are byte-identical: pass
+ * the input as an absolute, canonical path (g_canonicalize_filename; the
+ * CLI does), and no seed-file name — the edits themselves are recorded. */
+typedef struct
+{
+  const char *input_path;       /* the analysed file (nullable) */
+} PsAnalysisSource;
+
+typedef enum
+{
+  PS_ANALYSIS_PHASE_PORES,
+  PS_ANALYSIS_PHASE_CARBON,
+} PsAnalysisPhaseId;
+
+/* Each file's content as a string (the GUI exports single files with these;
+ * tests compare them). */
+char *ps_analysis_format_objects_csv (const PsAnalysisResult *result, PsAnalysisPhaseId phase);
+char *ps_analysis_format_nodes_csv (const PsAnalysisResult *result);
+char *ps_analysis_format_throats_csv (const PsAnalysisResult *result);
+char *ps_analysis_format_histogram_csv (const PsAnalysisResult *result, PsAnalysisPhaseId phase);
+char *ps_analysis_format_sweep_csv (const PsAnalysisResult *result);
+char *ps_analysis_format_summary_json (const PsAnalysisResult *result, const PsAnalysisSource *source);
+
+/* Write every file into @outdir (created if needed) as described above. */
+gboolean ps_analysis_write (const PsAnalysisResult *result, const PsAnalysisSource *source,
+                            const char *outdir, const PsProgress *progress, GError **error);
+
+/* File names written by ps_analysis_write(), NULL-terminated. */
+extern const char *const ps_analysis_file_names[];
+
+G_END_DECLS
