@@ -86,6 +86,11 @@ void ps_slice_stretch (const PsSliceGeom *g, size_t i, const float *det, float s
 void ps_slice_back (const PsSliceGeom *g, const float *Q, const size_t *sel, size_t n_sel,
                     float *S, float *T, bool assign);
 
+/* Back-project all angles and write the slice (S + Tᵀ) to rows
+ * dst + z·dst_stride (z < nz) without clearing or copying: S and T are
+ * scratch. */
+void ps_slice_back_store (const PsSliceGeom *g, const float *Q, float *S, float *T, float *dst, size_t dst_stride);
+
 /* Forward-project (q = 1): slice @S (nz × nx) and its transpose @T (nx × nz,
  * needed only when case-B angles are selected) onto detector rows
  * sino[i·nd …] for the selected angles. @Q is scratch (n_angles × stride). */

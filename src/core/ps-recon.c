@@ -229,19 +229,36 @@ ps_slice_stretch (const PsSliceGeom *g, size_t i, const float *det, float scale,
     }
 }
 
-/* out[r] (+)= w0·p0[r] + w1·p1[r]: the whole inner loop of back-projection.
- * With @set the row is written rather than added to (the first angle of a
- * row), which spares clearing the slice. */
+/* How a back-projection pass meets its output row: SET writes the sum
+ * (the first angles of a row: no need to clear the slice), ADD adds it, TO
+ * writes src + sum elsewhere (the last angles of a row go straight into the
+ * volume: no separate copy). */
+enum { ROW_SET, ROW_ADD, ROW_TO };
+
+/* dst (op) w0·p0[r] + w1·p1[r]: the whole inner loop of back-projection. */
 static inline void
-axpy2 (float *restrict out, const float *restrict p0, const float *restrict p1,
-       float w0, float w1, size_t n, bool set)
+axpy2 (float *dst, const float *src, const float *restrict p0, const float *restrict p1,
+       float w0, float w1, size_t n, int mode)
 {
-  if (set)
-    for (size_t r = 0; r < n; r++)
-      out[r] = w0 * p0[r] + w1 * p1[r];
+  if (mode == ROW_SET)
+    {
+      float *restrict d = dst;
+      for (size_t r = 0; r < n; r++)
+        d[r] = w0 * p0[r] + w1 * p1[r];
+    }
+  else if (mode == ROW_ADD)
+    {
+      float *restrict d = dst;
+      for (size_t r = 0; r < n; r++)
+        d[r] += w0 * p0[r] + w1 * p1[r];
+    }
   else
-    for (size_t r = 0; r < n; r++)
-      out[r] += w0 * p0[r] + w1 * p1[r];
+    {
+      float *restrict d = dst;
+      const float *restrict q = src;
+      for (size_t r = 0; r < n; r++)
+        d[r] = q[r] + (w0 * p0[r] + w1 * p1[r]);
+    }
 }
 
 /* Where row @k reads the stretched row of angle @A: P0/P1 and the weights. */
@@ -284,26 +301,45 @@ row_taps (const PsAngleGeom *A, int q, size_t k, const float *Q,
 /* Four angles at once: the output row is loaded and stored once per four
  * voxel·angle updates. */
 static inline void
-axpy8 (float *restrict out, const float *const *restrict p, const float *restrict w, size_t n, bool set)
+axpy8 (float *dst, const float *src, const float *const *restrict p, const float *restrict w, size_t n, int mode)
 {
   const float *restrict p0 = p[0], *restrict p1 = p[1], *restrict p2 = p[2], *restrict p3 = p[3];
   const float *restrict p4 = p[4], *restrict p5 = p[5], *restrict p6 = p[6], *restrict p7 = p[7];
   const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
-  if (set)
-    for (size_t r = 0; r < n; r++)
-      out[r] = ((w0 * p0[r] + w1 * p1[r]) + (w2 * p2[r] + w3 * p3[r])) +
-               ((w4 * p4[r] + w5 * p5[r]) + (w6 * p6[r] + w7 * p7[r]));
+#define SUM8(r) (((w0 * p0[r] + w1 * p1[r]) + (w2 * p2[r] + w3 * p3[r])) + \
+                 ((w4 * p4[r] + w5 * p5[r]) + (w6 * p6[r] + w7 * p7[r])))
+  if (mode == ROW_SET)
+    {
+      float *restrict d = dst;
+      for (size_t r = 0; r < n; r++)
+        d[r] = SUM8 (r);
+    }
+  else if (mode == ROW_ADD)
+    {
+      float *restrict d = dst;
+      for (size_t r = 0; r < n; r++)
+        d[r] += SUM8 (r);
+    }
   else
-    for (size_t r = 0; r < n; r++)
-      out[r] += ((w0 * p0[r] + w1 * p1[r]) + (w2 * p2[r] + w3 * p3[r])) +
-                ((w4 * p4[r] + w5 * p5[r]) + (w6 * p6[r] + w7 * p7[r]));
+    {
+      float *restrict d = dst;
+      const float *restrict q = src;
+      for (size_t r = 0; r < n; r++)
+        d[r] = q[r] + SUM8 (r);
+    }
+#undef SUM8
 }
 
+/* Back-project the selected angles of one case into @out (n_rows rows of
+ * row_len). @assign: the first angles write instead of add. @final (may be
+ * NULL): the last angles write out + their sum to final + k·final_stride
+ * instead of updating @out. */
 static void
 back_case (const PsSliceGeom *g, const float *Q, const size_t *sel, size_t n_sel,
-           bool transposed, float *out, size_t n_rows, size_t row_len, bool assign)
+           bool transposed, float *out, size_t n_rows, size_t row_len, bool assign,
+           float *final, size_t final_stride)
 {
-  size_t *list = __builtin_alloca (n_sel * sizeof (size_t));
+  size_t *list = __builtin_alloca ((n_sel + 1) * sizeof (size_t));
   size_t n = 0;
 
   for (size_t s = 0; s < n_sel; s++)
@@ -312,22 +348,31 @@ back_case (const PsSliceGeom *g, const float *Q, const size_t *sel, size_t n_sel
       if (g->ang[i].transposed == transposed)
         list[n++] = i;
     }
+  const size_t n4 = n / 4 * 4;   /* angles in groups of four; the rest one by one */
   for (size_t k0 = 0; k0 < n_rows; k0 += ROW_BLOCK)
     {
       size_t k1 = k0 + ROW_BLOCK < n_rows ? k0 + ROW_BLOCK : n_rows;
       size_t s = 0;
-      for (; s + 3 < n; s += 4)
-        for (size_t k = k0; k < k1; k++)
-          {
-            const float *p[8];
-            float w[8];
-            for (int a = 0; a < 4; a++)
-              row_taps (&g->ang[list[s + a]], g->q, k, Q + list[s + a] * g->stride, &p[2 * a], &p[2 * a + 1],
-                        &w[2 * a], &w[2 * a + 1]);
-            axpy8 (out + k * row_len, p, w, row_len, assign && s == 0);
-          }
+      for (; s < n4; s += 4)
+        {
+          bool first = s == 0, last = s + 4 == n;
+          for (size_t k = k0; k < k1; k++)
+            {
+              const float *p[8];
+              float w[8];
+              for (int a = 0; a < 4; a++)
+                row_taps (&g->ang[list[s + a]], g->q, k, Q + list[s + a] * g->stride, &p[2 * a], &p[2 * a + 1],
+                          &w[2 * a], &w[2 * a + 1]);
+              float *row = out + k * row_len;
+              if (final != NULL && last)
+                axpy8 (final + k * final_stride, row, p, w, row_len, first && assign ? ROW_SET : ROW_TO);
+              else
+                axpy8 (row, row, p, w, row_len, first && assign ? ROW_SET : ROW_ADD);
+            }
+        }
       for (; s < n; s++)
         {
+          bool first = s == 0, last = s + 1 == n;
           const PsAngleGeom *A = &g->ang[list[s]];
           const float *Qi = Q + list[s] * g->stride;
           for (size_t k = k0; k < k1; k++)
@@ -335,12 +380,22 @@ back_case (const PsSliceGeom *g, const float *Q, const size_t *sel, size_t n_sel
               const float *p0, *p1;
               float w0, w1;
               row_taps (A, g->q, k, Qi, &p0, &p1, &w0, &w1);
-              axpy2 (out + k * row_len, p0, p1, w0, w1, row_len, assign && s == 0);
+              float *row = out + k * row_len;
+              if (final != NULL && last)
+                axpy2 (final + k * final_stride, row, p0, p1, w0, w1, row_len, first && assign ? ROW_SET : ROW_TO);
+              else
+                axpy2 (row, row, p0, p1, w0, w1, row_len, first && assign ? ROW_SET : ROW_ADD);
             }
         }
     }
-  if (assign && n == 0)
-    memset (out, 0, n_rows * row_len * sizeof (float));
+  if (n == 0)
+    {
+      if (assign)
+        memset (out, 0, n_rows * row_len * sizeof (float));
+      if (final != NULL)
+        for (size_t k = 0; k < n_rows; k++)
+          memcpy (final + k * final_stride, out + k * row_len, row_len * sizeof (float));
+    }
 }
 
 void
@@ -348,9 +403,24 @@ ps_slice_back (const PsSliceGeom *g, const float *Q, const size_t *sel, size_t n
                float *S, float *T, bool assign)
 {
   if (S != NULL && (g->any_a || assign))
-    back_case (g, Q, sel, n_sel, false, S, g->nz, g->nx, assign);
+    back_case (g, Q, sel, n_sel, false, S, g->nz, g->nx, assign, NULL, 0);
   if (g->any_b && T != NULL)
-    back_case (g, Q, sel, n_sel, true, T, g->nx, g->nz, assign);
+    back_case (g, Q, sel, n_sel, true, T, g->nx, g->nz, assign, NULL, 0);
+}
+
+void
+ps_slice_back_store (const PsSliceGeom *g, const float *Q, float *S, float *T, float *dst, size_t dst_stride)
+{
+  /* Case B first, folded into S by a plain transpose; then case A on top,
+   * its last pass writing the volume's rows. */
+  bool have_s = false;
+  if (g->any_b)
+    {
+      back_case (g, Q, NULL, g->n_angles, true, T, g->nx, g->nz, true, NULL, 0);
+      ps_transpose (T, g->nx, g->nz, S);
+      have_s = true;
+    }
+  back_case (g, Q, NULL, g->n_angles, false, S, g->nz, g->nx, !have_s, dst, dst_stride);
 }
 
 /* Q[m] += w0·v[m] + w1·v[m − 1] for m in [0, n]: the transpose of axpy2 on

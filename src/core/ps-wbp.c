@@ -301,14 +301,9 @@ ps_wbp_run (const PsWbpParams *params, const PsTiltSeries *ts, PsVolume **out,
         filter_rows (fft, H, b.rows, ts->n, nx, b.re, b.im);
         for (size_t i = 0; i < ts->n; i++)
           ps_slice_stretch (&g, i, b.rows + i * nx, (float) weights[i], b.Q + i * g.stride);
-        ps_slice_back (&g, b.Q, NULL, ts->n, b.S, b.T, true);
-        /* Slice y = S + Tᵀ: fold Tᵀ into S while both sit in cache, then
-         * write whole rows (a tiled transpose straight into the volume,
-         * whose rows lie ny·nx apart, is slower). */
-        if (g.any_b)
-          ps_transpose_add (b.T, nz, nx, b.S);
-        for (size_t z = 0; z < nz; z++)
-          memcpy (vol->data + (z * ny + y) * nx, b.S + z * nx, nx * sizeof (float));
+        /* Slice y of the volume = S + Tᵀ, the last pass writing the
+         * volume's rows directly. */
+        ps_slice_back_store (&g, b.Q, b.S, b.T, vol->data + y * nx, ny * nx);
         ps_progress_counter_add (&counter, 1);
       }
     wbp_buffers_free (&b);
