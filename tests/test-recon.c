@@ -180,6 +180,43 @@ test_fft (void)
       g_free (xr);
       g_free (xi);
     }
+  /* The fused filter (DIF, product in bit-reversed order, DIT) against
+   * the plain transforms, for signals whose upper half is zero. */
+  {
+    const size_t n = 128, L = PS_FFT_LANES;
+    PsFft *plan = ps_fft_new (n);
+    float *re = g_new0 (float, n * L), *im = g_new0 (float, n * L), *r2 = g_new0 (float, n * L),
+          *i2 = g_new0 (float, n * L), *H = g_new (float, n), *Hr = g_new (float, n);
+    for (size_t k = 0; k < n; k++)
+      H[k] = (float) (0.5 + 0.5 * cos (2 * M_PI * k / n));
+    ps_fft_bitrev_permute (plan, H, Hr);
+    for (size_t k = 0; k < n / 2 * L; k++)
+      {
+        r2[k] = re[k] = (float) (ps_test_rng_uniform (&rng) - 0.5);
+        i2[k] = im[k] = (float) (ps_test_rng_uniform (&rng) - 0.5);
+      }
+    ps_fft_filter_lanes (plan, re, im, Hr);
+    ps_fft_lanes (plan, r2, i2, false);
+    for (size_t k = 0; k < n; k++)
+      for (size_t l = 0; l < L; l++)
+        {
+          r2[k * L + l] *= H[k];
+          i2[k * L + l] *= H[k];
+        }
+    ps_fft_lanes (plan, r2, i2, true);
+    for (size_t k = 0; k < n / 2 * L; k++)
+      {
+        g_assert_cmpfloat_with_epsilon (re[k], r2[k], 1e-4);
+        g_assert_cmpfloat_with_epsilon (im[k], i2[k], 1e-4);
+      }
+    ps_fft_free (plan);
+    g_free (re);
+    g_free (im);
+    g_free (r2);
+    g_free (i2);
+    g_free (H);
+    g_free (Hr);
+  }
   g_assert_null (ps_fft_new (12));
   g_assert_null (ps_fft_new (1));
   g_assert_cmpuint (ps_fft_next_pow2 (513), ==, 1024);
@@ -291,7 +328,7 @@ test_project_adjoint (void)
         W[i * nx + d] = Y[i * nx + d] * g.fwd_norm[i * nx + d];
       ps_slice_stretch (&g, i, W + i * nx, 1.0f, Q + i * g.stride);
     }
-  ps_slice_back (&g, Q, NULL, na, U, UT);
+  ps_slice_back (&g, Q, NULL, na, U, UT, false);
   ps_transpose_add (UT, nz, nx, U);
   double lhs = 0, rhs = 0;
   for (size_t i = 0; i < na * nx; i++)

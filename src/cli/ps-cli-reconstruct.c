@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "ps-align.h"
 #include "ps-atomic-file.h"
@@ -248,6 +249,8 @@ ps_cli_reconstruct (int argc, char **argv)
     return ps_cli_fail_error (PS_CLI_EXIT_FAILURE, error);
 
   t0 = g_get_monotonic_time ();
+  struct timespec c0, c1;
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &c0);
   if (method == WBP)
     {
       PsWbpParams wp;
@@ -274,8 +277,11 @@ ps_cli_reconstruct (int argc, char **argv)
   if (st != PS_OK)
     return ps_cli_fail (status_exit (st), input, "%s", why[0] ? why : ps_status_to_string (st));
   {
-    g_autofree char *secs = fmt ((g_get_monotonic_time () - t0) / 1e6, "%.2f");
-    ps_cli_message (_("%s: %zu × %zu × %zu volume in %s s"), opt_output, vol->nx, vol->ny, vol->nz, secs);
+    clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &c1);
+    g_autofree char *secs = fmt ((g_get_monotonic_time () - t0) / 1e6, "%.3f");
+    g_autofree char *cpu = fmt ((double) (c1.tv_sec - c0.tv_sec) + 1e-9 * (double) (c1.tv_nsec - c0.tv_nsec), "%.3f");
+    ps_cli_message (_("%s: %zu × %zu × %zu volume in %s s (CPU time %s s)"), opt_output, vol->nx, vol->ny, vol->nz,
+                    secs, cpu);
   }
 
   if (opt_reprojection)

@@ -146,3 +146,95 @@ ps_fft_lanes (const PsFft *plan, float *re, float *im, bool inverse)
           }
     }
 }
+
+void
+ps_fft_bitrev_permute (const PsFft *plan, const float *src, float *dst)
+{
+  for (size_t k = 0; k < plan->n; k++)
+    dst[k] = src[plan->rev[k]];
+}
+
+void
+ps_fft_filter_lanes (const PsFft *plan, float *re, float *im, const float *H_rev)
+{
+  const size_t n = plan->n;
+
+  /* Forward DIF (Gentleman & Sande 1966). First stage: the upper half is
+   * zero, so a + b = a and (a − b)·w = a·w. */
+  {
+    const size_t half = n / 2;
+    for (size_t j = 0; j < half; j++)
+      {
+        const float wr = plan->cos_tw[j], wi = -plan->sin_tw[j];
+        float *restrict ar = re + j * L, *restrict ai = im + j * L;
+        float *restrict br = re + (j + half) * L, *restrict bi = im + (j + half) * L;
+        for (int l = 0; l < L; l++)
+          {
+            br[l] = ar[l] * wr - ai[l] * wi;
+            bi[l] = ar[l] * wi + ai[l] * wr;
+          }
+      }
+  }
+  for (size_t len = n / 2; len >= 2; len /= 2)
+    {
+      const size_t half = len / 2, step = n / len;
+      for (size_t s = 0; s < n; s += len)
+        for (size_t j = 0; j < half; j++)
+          {
+            const float wr = plan->cos_tw[j * step], wi = -plan->sin_tw[j * step];
+            float *restrict ar = re + (s + j) * L, *restrict ai = im + (s + j) * L;
+            float *restrict br = re + (s + j + half) * L, *restrict bi = im + (s + j + half) * L;
+            for (int l = 0; l < L; l++)
+              {
+                float xr = ar[l] - br[l], xi = ai[l] - bi[l];
+                ar[l] += br[l];
+                ai[l] += bi[l];
+                br[l] = xr * wr - xi * wi;
+                bi[l] = xr * wi + xi * wr;
+              }
+          }
+    }
+  /* The spectrum is in bit-reversed order, and so is H_rev. */
+  for (size_t k = 0; k < n; k++)
+    for (int l = 0; l < L; l++)
+      {
+        re[k * L + l] *= H_rev[k];
+        im[k * L + l] *= H_rev[k];
+      }
+  /* Inverse DIT from bit-reversed order; the last stage only for the lower
+   * half of the output. */
+  for (size_t len = 2; len < n; len *= 2)
+    {
+      const size_t half = len / 2, step = n / len;
+      for (size_t s = 0; s < n; s += len)
+        for (size_t j = 0; j < half; j++)
+          {
+            const float wr = plan->cos_tw[j * step], wi = plan->sin_tw[j * step];
+            float *restrict ar = re + (s + j) * L, *restrict ai = im + (s + j) * L;
+            float *restrict br = re + (s + j + half) * L, *restrict bi = im + (s + j + half) * L;
+            for (int l = 0; l < L; l++)
+              {
+                float xr = br[l] * wr - bi[l] * wi;
+                float xi = br[l] * wi + bi[l] * wr;
+                br[l] = ar[l] - xr;
+                bi[l] = ai[l] - xi;
+                ar[l] += xr;
+                ai[l] += xi;
+              }
+          }
+    }
+  {
+    const size_t half = n / 2;
+    for (size_t j = 0; j < half; j++)
+      {
+        const float wr = plan->cos_tw[j], wi = plan->sin_tw[j];
+        float *restrict ar = re + j * L, *restrict ai = im + j * L;
+        const float *restrict br = re + (j + half) * L, *restrict bi = im + (j + half) * L;
+        for (int l = 0; l < L; l++)
+          {
+            ar[l] += br[l] * wr - bi[l] * wi;
+            ai[l] += br[l] * wi + bi[l] * wr;
+          }
+      }
+  }
+}

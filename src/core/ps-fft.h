@@ -38,6 +38,20 @@ size_t ps_fft_next_pow2 (size_t n);
  * hold n × PS_FFT_LANES floats each. */
 void ps_fft_lanes (const PsFft *plan, float *re, float *im, bool inverse);
 
+/* Filter PS_FFT_LANES interleaved complex signals whose upper half
+ * (elements n/2 … n−1) is zero by a real response, in place:
+ * x ← IFFT(FFT(x) · H) / 1 (unscaled), computed as a decimation-in-frequency
+ * forward transform (natural order in, bit-reversed out), a product with
+ * @H_rev (the response in bit-reversed order, see ps_fft_bitrev_permute)
+ * and a decimation-in-time inverse (bit-reversed in, natural out), so no
+ * element is ever permuted; the zero upper half skips half the first
+ * stage and only the lower half of the result (elements 0 … n/2−1) is
+ * computed (the upper half is left undefined). */
+void ps_fft_filter_lanes (const PsFft *plan, float *re, float *im, const float *H_rev);
+
+/* dst[k] = src[bitreverse(k)] for k in 0 … n−1. */
+void ps_fft_bitrev_permute (const PsFft *plan, const float *src, float *dst);
+
 #ifdef __cplusplus
 }
 #endif

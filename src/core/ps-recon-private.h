@@ -80,9 +80,16 @@ void ps_slice_stretch (const PsSliceGeom *g, size_t i, const float *det, float s
 
 /* Back-project the stretched rows Q[i·stride …] of the @n_sel angles
  * @sel (NULL = all) into @S (nz × nx, case-A angles) and @T (nx × nz, case-B
- * angles), adding to what they hold. */
+ * angles), adding to what they hold — or, with @assign, replacing it (then
+ * S is zero when no case-A angle is selected; T is untouched when no case-B
+ * angle exists at all, and must then not be read). */
 void ps_slice_back (const PsSliceGeom *g, const float *Q, const size_t *sel, size_t n_sel,
-                    float *S, float *T);
+                    float *S, float *T, bool assign);
+
+/* Back-project all angles and write the slice (S + Tᵀ) to rows
+ * dst + z·dst_stride (z < nz) without clearing or copying: S and T are
+ * scratch. */
+void ps_slice_back_store (const PsSliceGeom *g, const float *Q, float *S, float *T, float *dst, size_t dst_stride);
 
 /* Forward-project (q = 1): slice @S (nz × nx) and its transpose @T (nx × nz,
  * needed only when case-B angles are selected) onto detector rows
@@ -94,6 +101,12 @@ void ps_slice_forward (const PsSliceGeom *g, const float *S, const float *T,
 void ps_transpose (const float *src, size_t rows, size_t cols, float *dst);
 /* dst (rows × cols) += transpose of src (cols × rows). */
 void ps_transpose_add (const float *src, size_t rows, size_t cols, float *dst);
+/* dst[r·dst_stride + c] = S[r·cols + c] + T[c·rows + r] (rows × cols). */
+void ps_transpose_add_store (const float *T, size_t rows, size_t cols, const float *S, float *dst,
+                             size_t dst_stride);
+
+/* madvise(MADV_HUGEPAGE) on a big buffer before it is first touched. */
+void ps_recon_advise_huge (void *ptr, size_t bytes);
 
 /* Angular weights (radians) for WBP: each projection stands for the interval
  * half-way to its neighbours; the end ones for one whole gap. When the

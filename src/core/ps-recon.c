@@ -4,6 +4,9 @@
 #include "ps-recon-private.h"
 
 #include <math.h>
+#include <limits.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,9 +17,12 @@
 #include "ps-project.h"
 #include "ps-size.h"
 
-/* Rows per cache block: a block of the output slice (16 rows of up to a few
- * thousand floats) stays in L1/L2 while every angle is added to it. */
-#define ROW_BLOCK 8
+/* Rows per cache block: a block of the slice (32 rows, 64 KiB at 512
+ * wide) and the parts of all angles' stretched rows it reads (~270 KiB at
+ * 61 angles) stay in L2 while every angle is added to it; smaller blocks
+ * re-read the stretched rows from L3 more often (measured: 8 rows ~10 %
+ * slower at 512², 64 rows no better). */
+#define ROW_BLOCK 32
 
 void
 ps_set_why (char *why, size_t why_len, const char *format, ...)
@@ -27,6 +33,22 @@ ps_set_why (char *why, size_t why_len, const char *format, ...)
   va_start (args, format);
   vsnprintf (why, why_len, format, args);
   va_end (args);
+}
+
+void
+ps_recon_advise_huge (void *ptr, size_t bytes)
+{
+#if defined(MADV_HUGEPAGE)
+  /* Transparent huge pages for big volumes: 512× fewer page faults when
+   * the kernel first touches them (THP mode "madvise"). Advice only. */
+  uintptr_t a = ((uintptr_t) ptr + 4095) & ~(uintptr_t) 4095;
+  uintptr_t e = ((uintptr_t) ptr + bytes) & ~(uintptr_t) 4095;
+  if (e > a + (2u << 20))
+    madvise ((void *) a, e - a, MADV_HUGEPAGE);
+#else
+  (void) ptr;
+  (void) bytes;
+#endif
 }
 
 int
@@ -85,7 +107,9 @@ ps_slice_geom_init (PsSliceGeom *g, size_t nd, size_t nx, size_t nz,
       A->ratio = A->b / A->a;
       double tmax = A->ck * fabs (A->ratio);
       A->s0 = (long) floor (-tmax) - 1;
-      A->ns = nr + (size_t) ceil (tmax) + (size_t) (-A->s0) + 2;
+      /* + 6: room for the 4-row fused forward loop, which may touch up to
+       * three samples beyond the last one a single row reaches. */
+      A->ns = nr + (size_t) ceil (tmax) + (size_t) (-A->s0) + 6;
       if ((size_t) q * A->ns > stride)
         stride = (size_t) q * A->ns;
     }
@@ -205,13 +229,36 @@ ps_slice_stretch (const PsSliceGeom *g, size_t i, const float *det, float scale,
     }
 }
 
-/* out[r] += w0·p0[r] + w1·p1[r]: the whole inner loop of back-projection. */
+/* How a back-projection pass meets its output row: SET writes the sum
+ * (the first angles of a row: no need to clear the slice), ADD adds it, TO
+ * writes src + sum elsewhere (the last angles of a row go straight into the
+ * volume: no separate copy). */
+enum { ROW_SET, ROW_ADD, ROW_TO };
+
+/* dst (op) w0·p0[r] + w1·p1[r]: the whole inner loop of back-projection. */
 static inline void
-axpy2 (float *restrict out, const float *restrict p0, const float *restrict p1,
-       float w0, float w1, size_t n)
+axpy2 (float *dst, const float *src, const float *restrict p0, const float *restrict p1,
+       float w0, float w1, size_t n, int mode)
 {
-  for (size_t r = 0; r < n; r++)
-    out[r] += w0 * p0[r] + w1 * p1[r];
+  if (mode == ROW_SET)
+    {
+      float *restrict d = dst;
+      for (size_t r = 0; r < n; r++)
+        d[r] = w0 * p0[r] + w1 * p1[r];
+    }
+  else if (mode == ROW_ADD)
+    {
+      float *restrict d = dst;
+      for (size_t r = 0; r < n; r++)
+        d[r] += w0 * p0[r] + w1 * p1[r];
+    }
+  else
+    {
+      float *restrict d = dst;
+      const float *restrict q = src;
+      for (size_t r = 0; r < n; r++)
+        d[r] = q[r] + (w0 * p0[r] + w1 * p1[r]);
+    }
 }
 
 /* Where row @k reads the stretched row of angle @A: P0/P1 and the weights. */
@@ -251,21 +298,48 @@ row_taps (const PsAngleGeom *A, int q, size_t k, const float *Q,
     }
 }
 
-/* Two angles at once: halves the loads and stores of the output row. */
+/* Four angles at once: the output row is loaded and stored once per four
+ * voxel·angle updates. */
 static inline void
-axpy4 (float *restrict out, const float *restrict p0, const float *restrict p1,
-       const float *restrict p2, const float *restrict p3,
-       float w0, float w1, float w2, float w3, size_t n)
+axpy8 (float *dst, const float *src, const float *const *restrict p, const float *restrict w, size_t n, int mode)
 {
-  for (size_t r = 0; r < n; r++)
-    out[r] += (w0 * p0[r] + w1 * p1[r]) + (w2 * p2[r] + w3 * p3[r]);
+  const float *restrict p0 = p[0], *restrict p1 = p[1], *restrict p2 = p[2], *restrict p3 = p[3];
+  const float *restrict p4 = p[4], *restrict p5 = p[5], *restrict p6 = p[6], *restrict p7 = p[7];
+  const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
+#define SUM8(r) (((w0 * p0[r] + w1 * p1[r]) + (w2 * p2[r] + w3 * p3[r])) + \
+                 ((w4 * p4[r] + w5 * p5[r]) + (w6 * p6[r] + w7 * p7[r])))
+  if (mode == ROW_SET)
+    {
+      float *restrict d = dst;
+      for (size_t r = 0; r < n; r++)
+        d[r] = SUM8 (r);
+    }
+  else if (mode == ROW_ADD)
+    {
+      float *restrict d = dst;
+      for (size_t r = 0; r < n; r++)
+        d[r] += SUM8 (r);
+    }
+  else
+    {
+      float *restrict d = dst;
+      const float *restrict q = src;
+      for (size_t r = 0; r < n; r++)
+        d[r] = q[r] + SUM8 (r);
+    }
+#undef SUM8
 }
 
+/* Back-project the selected angles of one case into @out (n_rows rows of
+ * row_len). @assign: the first angles write instead of add. @final (may be
+ * NULL): the last angles write out + their sum to final + k·final_stride
+ * instead of updating @out. */
 static void
 back_case (const PsSliceGeom *g, const float *Q, const size_t *sel, size_t n_sel,
-           bool transposed, float *out, size_t n_rows, size_t row_len)
+           bool transposed, float *out, size_t n_rows, size_t row_len, bool assign,
+           float *final, size_t final_stride)
 {
-  size_t *list = __builtin_alloca (n_sel * sizeof (size_t));
+  size_t *list = __builtin_alloca ((n_sel + 1) * sizeof (size_t));
   size_t n = 0;
 
   for (size_t s = 0; s < n_sel; s++)
@@ -274,25 +348,31 @@ back_case (const PsSliceGeom *g, const float *Q, const size_t *sel, size_t n_sel
       if (g->ang[i].transposed == transposed)
         list[n++] = i;
     }
+  const size_t n4 = n / 4 * 4;   /* angles in groups of four; the rest one by one */
   for (size_t k0 = 0; k0 < n_rows; k0 += ROW_BLOCK)
     {
       size_t k1 = k0 + ROW_BLOCK < n_rows ? k0 + ROW_BLOCK : n_rows;
       size_t s = 0;
-      for (; s + 1 < n; s += 2)
+      for (; s < n4; s += 4)
         {
-          const PsAngleGeom *A = &g->ang[list[s]], *B = &g->ang[list[s + 1]];
-          const float *Qa = Q + list[s] * g->stride, *Qb = Q + list[s + 1] * g->stride;
+          bool first = s == 0, last = s + 4 == n;
           for (size_t k = k0; k < k1; k++)
             {
-              const float *p0, *p1, *p2, *p3;
-              float w0, w1, w2, w3;
-              row_taps (A, g->q, k, Qa, &p0, &p1, &w0, &w1);
-              row_taps (B, g->q, k, Qb, &p2, &p3, &w2, &w3);
-              axpy4 (out + k * row_len, p0, p1, p2, p3, w0, w1, w2, w3, row_len);
+              const float *p[8];
+              float w[8];
+              for (int a = 0; a < 4; a++)
+                row_taps (&g->ang[list[s + a]], g->q, k, Q + list[s + a] * g->stride, &p[2 * a], &p[2 * a + 1],
+                          &w[2 * a], &w[2 * a + 1]);
+              float *row = out + k * row_len;
+              if (final != NULL && last)
+                axpy8 (final + k * final_stride, row, p, w, row_len, first && assign ? ROW_SET : ROW_TO);
+              else
+                axpy8 (row, row, p, w, row_len, first && assign ? ROW_SET : ROW_ADD);
             }
         }
       for (; s < n; s++)
         {
+          bool first = s == 0, last = s + 1 == n;
           const PsAngleGeom *A = &g->ang[list[s]];
           const float *Qi = Q + list[s] * g->stride;
           for (size_t k = k0; k < k1; k++)
@@ -300,20 +380,47 @@ back_case (const PsSliceGeom *g, const float *Q, const size_t *sel, size_t n_sel
               const float *p0, *p1;
               float w0, w1;
               row_taps (A, g->q, k, Qi, &p0, &p1, &w0, &w1);
-              axpy2 (out + k * row_len, p0, p1, w0, w1, row_len);
+              float *row = out + k * row_len;
+              if (final != NULL && last)
+                axpy2 (final + k * final_stride, row, p0, p1, w0, w1, row_len, first && assign ? ROW_SET : ROW_TO);
+              else
+                axpy2 (row, row, p0, p1, w0, w1, row_len, first && assign ? ROW_SET : ROW_ADD);
             }
         }
+    }
+  if (n == 0)
+    {
+      if (assign)
+        memset (out, 0, n_rows * row_len * sizeof (float));
+      if (final != NULL)
+        for (size_t k = 0; k < n_rows; k++)
+          memcpy (final + k * final_stride, out + k * row_len, row_len * sizeof (float));
     }
 }
 
 void
 ps_slice_back (const PsSliceGeom *g, const float *Q, const size_t *sel, size_t n_sel,
-               float *S, float *T)
+               float *S, float *T, bool assign)
 {
-  if (g->any_a && S != NULL)
-    back_case (g, Q, sel, n_sel, false, S, g->nz, g->nx);
+  if (S != NULL && (g->any_a || assign))
+    back_case (g, Q, sel, n_sel, false, S, g->nz, g->nx, assign, NULL, 0);
   if (g->any_b && T != NULL)
-    back_case (g, Q, sel, n_sel, true, T, g->nx, g->nz);
+    back_case (g, Q, sel, n_sel, true, T, g->nx, g->nz, assign, NULL, 0);
+}
+
+void
+ps_slice_back_store (const PsSliceGeom *g, const float *Q, float *S, float *T, float *dst, size_t dst_stride)
+{
+  /* Case B first, folded into S by a plain transpose; then case A on top,
+   * its last pass writing the volume's rows. */
+  bool have_s = false;
+  if (g->any_b)
+    {
+      back_case (g, Q, NULL, g->n_angles, true, T, g->nx, g->nz, true, NULL, 0);
+      ps_transpose (T, g->nx, g->nz, S);
+      have_s = true;
+    }
+  back_case (g, Q, NULL, g->n_angles, false, S, g->nz, g->nx, !have_s, dst, dst_stride);
 }
 
 /* Q[m] += w0·v[m] + w1·v[m − 1] for m in [0, n]: the transpose of axpy2 on
@@ -327,13 +434,61 @@ joseph_row (float *restrict Q, const float *restrict v, float w0, float w1, size
   Q[n] += w1 * v[n - 1];
 }
 
+/* Rows padded with FWD_PAD zeros on each side, so that four rows whose
+ * offsets differ by up to 3 can be summed in one loop without edge cases. */
+#define FWD_PAD 4
+
+/* Four rows at once (the same angle): Q[base + m] += Σ_j w0_j·v_j[m − d_j]
+ * + w1_j·v_j[m − d_j − 1], m in [0, n + 3], v_j padded; one load and store
+ * of Q per four voxel·angle updates. */
+static inline void
+joseph_row4 (float *restrict Q, const float *const *restrict v, const int *d, const float *w, size_t n)
+{
+  const float *restrict a0 = v[0] - d[0], *restrict a1 = v[1] - d[1];
+  const float *restrict a2 = v[2] - d[2], *restrict a3 = v[3] - d[3];
+  const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7];
+  for (size_t m = 0; m < n + 4; m++)
+    Q[m] += ((w0 * a0[m] + w1 * a0[m - 1]) + (w2 * a1[m] + w3 * a1[m - 1])) +
+            ((w4 * a2[m] + w5 * a2[m - 1]) + (w6 * a3[m] + w7 * a3[m - 1]));
+}
+
 static void
 forward_case (const PsSliceGeom *g, const float *in, const size_t *sel, size_t n_sel,
               bool transposed, float *Q, size_t n_rows, size_t row_len)
 {
+  const size_t pstride = row_len + 2 * FWD_PAD;
+  float *pad = malloc ((ROW_BLOCK * pstride + 16) * sizeof (float));
+  if (pad == NULL)
+    {
+      /* Out of memory for a few hundred KiB: fall back on single rows. */
+      for (size_t s = 0; s < n_sel; s++)
+        {
+          size_t i = sel ? sel[s] : s;
+          const PsAngleGeom *A = &g->ang[i];
+          if (A->transposed != transposed)
+            continue;
+          for (size_t k = 0; k < n_rows; k++)
+            {
+              double H = ((double) k - A->ck) * A->ratio - (double) A->s0;
+              long I = (long) floor (H);
+              float f = (float) (H - (double) I);
+              joseph_row (Q + i * g->stride + I, in + k * row_len, 1.0f - f, f, row_len);
+            }
+        }
+      return;
+    }
+
   for (size_t k0 = 0; k0 < n_rows; k0 += ROW_BLOCK)
     {
       size_t k1 = k0 + ROW_BLOCK < n_rows ? k0 + ROW_BLOCK : n_rows;
+      /* The block's rows, padded with zeros. */
+      for (size_t k = k0; k < k1; k++)
+        {
+          float *row = pad + (k - k0) * pstride;
+          for (int z = 0; z < FWD_PAD; z++)
+            row[z] = row[FWD_PAD + row_len + z] = 0.0f;
+          memcpy (row + FWD_PAD, in + k * row_len, row_len * sizeof (float));
+        }
       for (size_t s = 0; s < n_sel; s++)
         {
           size_t i = sel ? sel[s] : s;
@@ -341,7 +496,30 @@ forward_case (const PsSliceGeom *g, const float *in, const size_t *sel, size_t n
           if (A->transposed != transposed)
             continue;
           float *Qi = Q + i * g->stride;
-          for (size_t k = k0; k < k1; k++)
+          size_t k = k0;
+          for (; k + 3 < k1; k += 4)
+            {
+              long I[4];
+              float w[8];
+              const float *v[4];
+              int d[4];
+              long base = LONG_MAX;
+              for (int j = 0; j < 4; j++)
+                {
+                  double H = ((double) (k + j) - A->ck) * A->ratio - (double) A->s0;
+                  I[j] = (long) floor (H);
+                  float f = (float) (H - (double) I[j]);
+                  w[2 * j] = 1.0f - f;
+                  w[2 * j + 1] = f;
+                  v[j] = pad + (k + j - k0) * pstride + FWD_PAD;
+                  if (I[j] < base)
+                    base = I[j];
+                }
+              for (int j = 0; j < 4; j++)
+                d[j] = (int) (I[j] - base);
+              joseph_row4 (Qi + base, v, d, w, row_len);
+            }
+          for (; k < k1; k++)
             {
               double H = ((double) k - A->ck) * A->ratio - (double) A->s0;
               long I = (long) floor (H);
@@ -350,6 +528,7 @@ forward_case (const PsSliceGeom *g, const float *in, const size_t *sel, size_t n
             }
         }
     }
+  free (pad);
 }
 
 void
@@ -405,9 +584,9 @@ ps_slice_forward (const PsSliceGeom *g, const float *S, const float *T,
 #include <immintrin.h>
 
 /* Transpose the 8×8 block at @src (row stride @ss) into @dst (row stride
- * @ds); add to what @dst holds when @add. */
+ * @ds); add the block at @addend (row stride @as) when it is non-NULL. */
 static inline void
-transpose8 (const float *src, size_t ss, float *dst, size_t ds, bool add)
+transpose8 (const float *src, size_t ss, float *dst, size_t ds, const float *addend, size_t as)
 {
   __m256 r0 = _mm256_loadu_ps (src + 0 * ss), r1 = _mm256_loadu_ps (src + 1 * ss);
   __m256 r2 = _mm256_loadu_ps (src + 2 * ss), r3 = _mm256_loadu_ps (src + 3 * ss);
@@ -433,16 +612,17 @@ transpose8 (const float *src, size_t ss, float *dst, size_t ds, bool add)
   for (int i = 0; i < 8; i++)
     {
       __m256 v = c[i];
-      if (add)
-        v = _mm256_add_ps (_mm256_loadu_ps (dst + i * ds), v);
+      if (addend != NULL)
+        v = _mm256_add_ps (_mm256_loadu_ps (addend + i * as), v);
       _mm256_storeu_ps (dst + i * ds, v);
     }
 }
 #endif
 
-/* dst (cols × rows) = or += transpose of src (rows × cols). */
+/* dst[c][r] = src[r][c] (+ addend[c][r]) for src rows × cols; dst and
+ * addend have row strides @ds and @as. */
 static void
-transpose_generic (const float *src, size_t rows, size_t cols, float *dst, bool add)
+transpose_generic (const float *src, size_t rows, size_t cols, float *dst, size_t ds, const float *addend, size_t as)
 {
   for (size_t r0 = 0; r0 < rows; r0 += TILE)
     for (size_t c0 = 0; c0 < cols; c0 += TILE)
@@ -454,32 +634,34 @@ transpose_generic (const float *src, size_t rows, size_t cols, float *dst, bool 
           {
             for (size_t r = r0; r < r1; r += 8)
               for (size_t c = c0; c < c1; c += 8)
-                transpose8 (src + r * cols + c, cols, dst + c * rows + r, rows, add);
+                transpose8 (src + r * cols + c, cols, dst + c * ds + r, ds, addend ? addend + c * as + r : NULL, as);
             continue;
           }
 #endif
         for (size_t r = r0; r < r1; r++)
           for (size_t c = c0; c < c1; c++)
-            {
-              if (add)
-                dst[c * rows + r] += src[r * cols + c];
-              else
-                dst[c * rows + r] = src[r * cols + c];
-            }
+            dst[c * ds + r] = src[r * cols + c] + (addend ? addend[c * as + r] : 0.0f);
       }
 }
 
 void
 ps_transpose (const float *src, size_t rows, size_t cols, float *dst)
 {
-  transpose_generic (src, rows, cols, dst, false);
+  transpose_generic (src, rows, cols, dst, rows, NULL, 0);
 }
 
 void
 ps_transpose_add (const float *src, size_t rows, size_t cols, float *dst)
 {
   /* dst is rows × cols; src is cols × rows. */
-  transpose_generic (src, cols, rows, dst, true);
+  transpose_generic (src, cols, rows, dst, cols, dst, cols);
+}
+
+void
+ps_transpose_add_store (const float *T, size_t rows, size_t cols, const float *S, float *dst, size_t dst_stride)
+{
+  /* dst[r][c] = S[r][c] + T[c][r]; T is cols × rows. */
+  transpose_generic (T, cols, rows, dst, dst_stride, S, cols);
 }
 
 void

@@ -169,10 +169,8 @@ back_weighted (const PsSliceGeom *g, const float *w, const size_t *sel, size_t n
       size_t i = sel[s];
       ps_slice_stretch (g, i, w + i * nd, 1.0f, b->Q + i * g->stride);
     }
-  memset (b->U, 0, slice * sizeof (float));
-  if (has_b)
-    memset (b->UT, 0, slice * sizeof (float));
-  ps_slice_back (g, b->Q, sel, n_sel, b->U, has_b ? b->UT : NULL);
+  (void) slice;
+  ps_slice_back (g, b->Q, sel, n_sel, b->U, has_b ? b->UT : NULL, true);
   if (has_b)
     ps_transpose_add (b->UT, g->nz, g->nx, b->U);
 }
@@ -327,7 +325,17 @@ ps_sirt_run (const PsSirtParams *params, const PsTiltSeries *ts, PsVolume **out,
             vol->data[v] = 0.0f;
     }
   else
-    vol = ps_volume_new (nx, ny, nz, &st);
+    {
+      vol = ps_volume_new_uninit (nx, ny, nz, &st);
+      if (vol != NULL)
+        {
+          /* Huge pages, and the first touch spread over the threads. */
+          ps_recon_advise_huge (vol->data, ps_volume_n_voxels (vol) * sizeof (float));
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+          for (size_t z = 0; z < nz; z++)
+            memset (vol->data + z * ny * nx, 0, ny * nx * sizeof (float));
+        }
+    }
   if (vol == NULL)
     goto out;
   resid_y = calloc (ny, sizeof (double));

@@ -175,10 +175,10 @@ wbp_buffers_alloc (WbpBuffers *b, const PsSliceGeom *g, size_t n_fft)
   return b->re && b->im && b->rows && b->Q && b->S && (b->T || !g->any_b);
 }
 
-/* Filter n rows of nd samples in place: two real rows per complex lane. */
+/* Filter n rows of nd samples in place: two real rows per complex lane
+ * (H is real and even, so filtering a + ib gives filt(a) + i·filt(b)). */
 static void
-filter_rows (const PsFft *fft, const float *H, float *rows, size_t n, size_t nd,
-             float *re, float *im)
+filter_rows (const PsFft *fft, const float *H_rev, float *rows, size_t n, size_t nd, float *re, float *im)
 {
   const size_t N = ps_fft_size (fft);
   const float scale = 1.0f / (float) N;
@@ -186,8 +186,10 @@ filter_rows (const PsFft *fft, const float *H, float *rows, size_t n, size_t nd,
 
   for (size_t r0 = 0; r0 < n; r0 += per_batch)
     {
-      memset (re, 0, N * PS_FFT_LANES * sizeof (float));
-      memset (im, 0, N * PS_FFT_LANES * sizeof (float));
+      /* Only the lower half is read by the transform's first stage; the
+       * zero padding beyond nd up to N/2 must be written. */
+      memset (re, 0, N / 2 * PS_FFT_LANES * sizeof (float));
+      memset (im, 0, N / 2 * PS_FFT_LANES * sizeof (float));
       for (size_t l = 0; l < PS_FFT_LANES; l++)
         {
           size_t ra = r0 + 2 * l, rb = ra + 1;
@@ -198,15 +200,7 @@ filter_rows (const PsFft *fft, const float *H, float *rows, size_t n, size_t nd,
             for (size_t x = 0; x < nd; x++)
               im[x * PS_FFT_LANES + l] = rows[rb * nd + x];
         }
-      ps_fft_lanes (fft, re, im, false);
-      /* H is real and even, so filtering a + ib gives filt(a) + i·filt(b). */
-      for (size_t k = 0; k < N; k++)
-        for (size_t l = 0; l < PS_FFT_LANES; l++)
-          {
-            re[k * PS_FFT_LANES + l] *= H[k];
-            im[k * PS_FFT_LANES + l] *= H[k];
-          }
-      ps_fft_lanes (fft, re, im, true);
+      ps_fft_filter_lanes (fft, re, im, H_rev);
       for (size_t l = 0; l < PS_FFT_LANES; l++)
         {
           size_t ra = r0 + 2 * l, rb = ra + 1;
@@ -253,8 +247,18 @@ ps_wbp_run (const PsWbpParams *params, const PsTiltSeries *ts, PsVolume **out,
       goto out;
     }
   ps_wbp_filter_response (params->filter, params->cutoff, n_fft, Hd);
-  for (size_t k = 0; k < n_fft; k++)
-    H[k] = (float) Hd[k];
+  {
+    float *Hf = malloc (n_fft * sizeof (float));
+    if (Hf == NULL)
+      {
+        st = PS_ERROR_NO_MEMORY;
+        goto out;
+      }
+    for (size_t k = 0; k < n_fft; k++)
+      Hf[k] = (float) Hd[k];
+    ps_fft_bitrev_permute (fft, Hf, H);   /* H is used in bit-reversed order */
+    free (Hf);
+  }
   ps_angle_weights (ts->angles, ts->n, weights);
 
   stack = ps_recon_aligned_stack (ts, params->n_threads, &st);
@@ -263,6 +267,7 @@ ps_wbp_run (const PsWbpParams *params, const PsTiltSeries *ts, PsVolume **out,
   vol = ps_volume_new_uninit (nx, ny, nz, &st);
   if (vol == NULL)
     goto out;
+  ps_recon_advise_huge (vol->data, ps_volume_n_voxels (vol) * sizeof (float));
 
   ps_progress_counter_init (&counter, progress, ny, "back-projecting");
 #pragma omp parallel num_threads(ps_recon_threads (params->n_threads))
@@ -296,14 +301,9 @@ ps_wbp_run (const PsWbpParams *params, const PsTiltSeries *ts, PsVolume **out,
         filter_rows (fft, H, b.rows, ts->n, nx, b.re, b.im);
         for (size_t i = 0; i < ts->n; i++)
           ps_slice_stretch (&g, i, b.rows + i * nx, (float) weights[i], b.Q + i * g.stride);
-        memset (b.S, 0, nx * nz * sizeof (float));
-        if (g.any_b)
-          memset (b.T, 0, nx * nz * sizeof (float));
-        ps_slice_back (&g, b.Q, NULL, ts->n, b.S, b.T);
-        if (g.any_b)
-          ps_transpose_add (b.T, nz, nx, b.S);
-        for (size_t z = 0; z < nz; z++)
-          memcpy (vol->data + (z * ny + y) * nx, b.S + z * nx, nx * sizeof (float));
+        /* Slice y of the volume = S + Tᵀ, the last pass writing the
+         * volume's rows directly. */
+        ps_slice_back_store (&g, b.Q, b.S, b.T, vol->data + y * nx, ny * nx);
         ps_progress_counter_add (&counter, 1);
       }
     wbp_buffers_free (&b);
