@@ -33,8 +33,8 @@ Kernels and peers:
              PoreSpy's porosimetry(mode='dt', 25 radii) recipe rebuilt on
              scipy's EDT (PoreSpy is not packaged in Debian)
              gate: ours equals a brute-force ball-painting reference on a 64³
-             crop (max |Δ| reported, must be 0 voxels); the recipe's own error
-             on that crop is reported alongside.
+             crop (max |Δ| reported; must be float32 rounding, ≤ 1e-5 relative);
+             the recipe's own error on that crop is reported alongside.
 
 Prints a Markdown table and optionally writes JSON.
 """
@@ -245,7 +245,8 @@ print(json.dumps({"crop": n, "ours_max_abs_diff_vox": float(dif.max()),
                   "recipe_max_abs_diff_vox": float(rec.max()),
                   "recipe_mean_abs_diff_vox": float(rec.mean()),
                   "recipe_mean_vs_ref": float((2 * res)[m].mean() / ref[m].mean() - 1.0),
-                  "pass": bool(dif.max() == 0.0)}))
+                  # ours is float32: equal up to its rounding
+                  "pass": bool(dif.max() <= 1e-5 * ref.max())}))
 ''')
 
 
@@ -274,11 +275,15 @@ def main():
     ap.add_argument("--mask")
     ap.add_argument("--h", type=float, default=None,
                     help="marker extent in voxels (default: Porescope's default h)")
+    ap.add_argument("--omp-wait-policy", choices=["active", "passive"],
+                    help="OMP_WAIT_POLICY for our runs (default: libgomp's own)")
     ap.add_argument("--workdir")
     ap.add_argument("--json")
     a = ap.parse_args()
 
     exe = os.path.join(a.build_dir, "bench", "ps-bench-segment")
+    if a.omp_wait_policy:
+        os.environ["OMP_WAIT_POLICY"] = a.omp_wait_policy   # ours only: the peers are single-threaded
     work = a.workdir or tempfile.mkdtemp(prefix="ps-segbench-")
     os.makedirs(work, exist_ok=True)
     if a.mask:

@@ -2,6 +2,7 @@
 /* ps-edt.c: exact separable Euclidean distance transform (see ps-edt.h). */
 #include "ps-edt.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,7 @@ typedef struct
   double *zs;       /* n_max + 3 */
   double *fv;       /* n_max + 2 */
   long *v;          /* n_max + 2 */
-  int *g;           /* nx: pass-1 distances in voxels, −1 = none */
+  uint64_t *words;  /* the row as bits */
 } EdtBuffers;
 
 static void
@@ -95,7 +96,7 @@ edt_buffers_free (EdtBuffers *b)
   free (b->zs);
   free (b->fv);
   free (b->v);
-  free (b->g);
+  free (b->words);
   memset (b, 0, sizeof *b);
 }
 
@@ -108,8 +109,8 @@ edt_buffers_alloc (EdtBuffers *b, size_t n_max, size_t nx)
   b->zs = malloc (sizeof (double) * (n_max + 3));
   b->fv = malloc (sizeof (double) * (n_max + 2));
   b->v = malloc (sizeof (long) * (n_max + 2));
-  b->g = malloc (sizeof (int) * nx);
-  if (!b->tile || !b->line || !b->zs || !b->fv || !b->v || !b->g)
+  b->words = malloc (sizeof (uint64_t) * ((nx + 63) / 64));
+  if (!b->tile || !b->line || !b->zs || !b->fv || !b->v || !b->words)
     {
       edt_buffers_free (b);
       return false;
@@ -117,47 +118,136 @@ edt_buffers_alloc (EdtBuffers *b, size_t n_max, size_t nx)
   return true;
 }
 
-/* Pass 1: distance along x to the nearest background voxel of the row, by a
- * forward and a backward sweep (branch-free: "none yet" is a huge count
- * that stays huge). */
-static void
-edt_row (const EdtJob *j, const uint8_t *mask, void *out, size_t row, int *g)
+/* Pass 1: distance along x to the nearest background voxel of the row.
+ * The row is packed into bits (eight mask bytes at a time: fold each byte
+ * onto its lowest bit, gather the eight with one multiplication), runs of
+ * phase voxels are found with count-trailing-zeros, and each run [a, b) is
+ * filled with min(x − a + 1, b − x) — a vectorised loop — using only the
+ * ends that exist (a − 1 ≥ 0 or b < nx, or faces as background). */
+static inline uint64_t
+pack8 (const uint8_t *p)
 {
-  const long nx = (long) j->nx;
-  const uint8_t *m = mask + row * (size_t) nx;
-  const int flip = j->invert ? 1 : 0;
-  const int none = INT32_MAX / 4;          /* > any real distance, no overflow */
-  int d = j->border ? 0 : none;
+  uint64_t v;
+  memcpy (&v, p, 8);
+  v |= v >> 4;
+  v |= v >> 2;
+  v |= v >> 1;
+  v &= 0x0101010101010101ull;
+  return (v * 0x0102040810204080ull) >> 56;
+}
 
-  for (long x = 0; x < nx; x++)
-    {
-      int fg = (m[x] != 0) ^ flip;
-      d = fg ? d + 1 : 0;
-      d = d > none ? none : d;
-      g[x] = d;
-    }
-  d = j->border ? 0 : none;
-  for (long x = nx - 1; x >= 0; x--)
-    {
-      int fg = (m[x] != 0) ^ flip;
-      d = fg ? d + 1 : 0;
-      d = d > none ? none : d;
-      g[x] = d < g[x] ? d : g[x];
-    }
-  size_t base = row * (size_t) nx;
+static inline void
+fill_run (const EdtJob *j, void *out, size_t base, long a, long b, bool left, bool right)
+{
   if (j->integer)
     {
       uint32_t *o = (uint32_t *) out + base;
-      uint32_t w = (uint32_t) j->w[0];
-      for (long x = 0; x < nx; x++)
-        o[x] = g[x] >= none ? PS_EDT_INFINITE : (uint32_t) g[x] * (uint32_t) g[x] * w;
+      const uint32_t w = (uint32_t) j->w[0];
+      if (!left && !right)
+        {
+          for (long x = a; x < b; x++)
+            o[x] = PS_EDT_INFINITE;
+          return;
+        }
+      for (long x = a; x < b; x++)
+        {
+          uint32_t dl = left ? (uint32_t) (x - a + 1) : UINT32_MAX / 2;
+          uint32_t dr = right ? (uint32_t) (b - x) : UINT32_MAX / 2;
+          uint32_t d = dl < dr ? dl : dr;
+          o[x] = d * d * w;
+        }
     }
   else
     {
       float *o = (float *) out + base;
-      for (long x = 0; x < nx; x++)
-        o[x] = g[x] >= none ? INFINITY : (float) ((double) g[x] * (double) g[x] * j->w[0]);
+      const double w = j->w[0];
+      if (!left && !right)
+        {
+          for (long x = a; x < b; x++)
+            o[x] = INFINITY;
+          return;
+        }
+      for (long x = a; x < b; x++)
+        {
+          long dl = left ? x - a + 1 : LONG_MAX / 4;
+          long dr = right ? b - x : LONG_MAX / 4;
+          double d = (double) (dl < dr ? dl : dr);
+          o[x] = (float) (d * d * w);
+        }
     }
+}
+
+static void
+edt_row (const EdtJob *j, const uint8_t *mask, void *out, size_t row, uint64_t *words)
+{
+  const size_t nx = j->nx, nw = (nx + 63) / 64, base = row * nx;
+  const uint8_t *m = mask + base;
+  size_t x = 0;
+  for (size_t k = 0; k < nw; k++)
+    {
+      uint64_t word = 0;
+      if (x + 64 <= nx)
+        {
+          for (int q = 0; q < 8; q++)
+            word |= pack8 (m + x + 8 * q) << (8 * q);
+          x += 64;
+        }
+      else
+        for (int q = 0; x < nx; x++, q++)
+          word |= (uint64_t) (m[x] != 0) << q;
+      words[k] = word;
+    }
+  if (j->invert)
+    {
+      for (size_t k = 0; k < nw; k++)
+        words[k] = ~words[k];
+      if (nx % 64)
+        words[nw - 1] &= (1ull << (nx % 64)) - 1;
+    }
+  /* Runs of phase voxels; background in between gets 0. */
+  long done = 0, a = 0;
+  uint64_t carry = 0;
+  for (size_t k = 0; k < nw; k++)
+    {
+      uint64_t v = words[k], prev = (v << 1) | carry;
+      uint64_t edges = (v & ~prev) | (~v & prev);
+      while (edges)
+        {
+          unsigned bit = (unsigned) __builtin_ctzll (edges);
+          long pos = (long) (64 * k + bit);
+          if ((v >> bit) & 1)
+            a = pos;
+          else
+            {
+              if (j->integer)
+                memset ((uint32_t *) out + base + done, 0, (size_t) (a - done) * 4);
+              else
+                for (long t = done; t < a; t++)
+                  ((float *) out)[base + (size_t) t] = 0.0f;
+              /* An end at nx is the padding after a partial last word:
+               * the row's end, background only with faces as background. */
+              fill_run (j, out, base, a, pos, a > 0 || j->border, pos < (long) nx || j->border);
+              done = pos;
+            }
+          edges &= edges - 1;
+        }
+      carry = v >> 63;
+    }
+  if (carry)
+    {
+      if (j->integer)
+        memset ((uint32_t *) out + base + done, 0, (size_t) (a - done) * 4);
+      else
+        for (long t = done; t < a; t++)
+          ((float *) out)[base + (size_t) t] = 0.0f;
+      fill_run (j, out, base, a, (long) nx, a > 0 || j->border, j->border);
+      done = (long) nx;
+    }
+  if (j->integer)
+    memset ((uint32_t *) out + base + done, 0, (nx - (size_t) done) * 4);
+  else
+    for (size_t t = (size_t) done; t < nx; t++)
+      ((float *) out)[base + t] = 0.0f;
 }
 
 /* Lower envelope of the parabolas f(p) + w·(q − p)² over one segment of a
@@ -171,143 +261,143 @@ edt_row (const EdtJob *j, const uint8_t *mask, void *out, size_t row, int *g)
  * inside the line, or just outside it when the faces are background), and
  * the cost is proportional to the phase voxels, not the line. f = ∞ (no
  * background in the row so far) are skipped; a segment with no finite
- * parabola stays infinite. */
-static void
-edt_segment (double *f, long a, long b, bool left_zero, bool right_zero, double w,
-             double *out, long *v, double *zs, double *fv)
-{
-  long k = -1;
-  long q0 = left_zero ? a - 1 : a;
-  long q1 = right_zero ? b : b - 1;
+ * parabola stays infinite.
+ *
+ * The line is read in its storage type with stride EDT_BLOCK (a column of a
+ * tile of 16 adjacent columns); arithmetic is in double, exact on integers
+ * (intersections are compared as num ≤ z·den, den > 0). */
+#define EDT_DEFINE_LINE(SUFFIX, T, IS_INF, TO_D, FROM_D)                                   \
+  static void                                                                               \
+  edt_segment_##SUFFIX (T *f, long a, long b, bool left_zero, bool right_zero, double w,    \
+                        double *out, long *v, double *zs, double *fv)                       \
+  {                                                                                         \
+    long k = -1;                                                                            \
+    long q0 = left_zero ? a - 1 : a;                                                        \
+    long q1 = right_zero ? b : b - 1;                                                       \
+    for (long q = q0; q <= q1; q++)                                                         \
+      {                                                                                     \
+        double fq;                                                                          \
+        if (q < a || q >= b)                                                                \
+          fq = 0.0;                                                                         \
+        else                                                                                \
+          {                                                                                 \
+            T raw = f[q * EDT_BLOCK];                                                       \
+            if (IS_INF (raw))                                                               \
+              continue;                                                                     \
+            fq = TO_D (raw);                                                                \
+          }                                                                                 \
+        if (k < 0)                                                                          \
+          {                                                                                 \
+            k = 0;                                                                          \
+            v[0] = q;                                                                       \
+            fv[0] = fq;                                                                     \
+            zs[0] = -INFINITY;                                                              \
+            continue;                                                                       \
+          }                                                                                 \
+        double hq = fq + w * (double) q * (double) q;                                       \
+        double num, den;                                                                    \
+        for (;;)                                                                            \
+          {                                                                                 \
+            double vk = (double) v[k];                                                      \
+            num = hq - (fv[k] + w * vk * vk);                                               \
+            den = 2.0 * w * ((double) q - vk);                                              \
+            if (num <= zs[k] * den)                                                         \
+              k--;                                                                          \
+            else                                                                            \
+              break;                                                                        \
+          }                                                                                 \
+        k++;                                                                                \
+        v[k] = q;                                                                           \
+        fv[k] = fq;                                                                         \
+        zs[k] = num / den;                                                                  \
+      }                                                                                     \
+    if (k < 0)                                                                              \
+      return;                                                                               \
+    zs[k + 1] = INFINITY;                                                                   \
+    long jj = 0;                                                                            \
+    for (long q = a; q < b; q++)                                                            \
+      {                                                                                     \
+        while (zs[jj + 1] < (double) q)                                                     \
+          jj++;                                                                             \
+        double dq = (double) q - (double) v[jj];                                            \
+        out[q - a] = w * dq * dq + fv[jj];                                                  \
+      }                                                                                     \
+    for (long q = a; q < b; q++)                                                            \
+      f[q * EDT_BLOCK] = FROM_D (out[q - a]);                                               \
+  }                                                                                         \
+                                                                                            \
+  /* The whole column f[0 … n) (stride EDT_BLOCK): each run of non-zero values             \
+   * is a segment. */                                                                       \
+  static void                                                                               \
+  edt_line_##SUFFIX (T *f, size_t n, double w, bool border, EdtBuffers *b)                  \
+  {                                                                                         \
+    long q = 0, nn = (long) n;                                                              \
+    while (q < nn)                                                                          \
+      {                                                                                     \
+        if (f[q * EDT_BLOCK] == 0)                                                          \
+          {                                                                                 \
+            q++;                                                                            \
+            continue;                                                                       \
+          }                                                                                 \
+        long a = q;                                                                         \
+        while (q < nn && f[q * EDT_BLOCK] != 0)                                             \
+          q++;                                                                              \
+        edt_segment_##SUFFIX (f, a, q, a > 0 || border, q < nn || border, w, b->line, b->v, \
+                              b->zs, b->fv);                                                \
+      }                                                                                     \
+  }
 
-  for (long q = q0; q <= q1; q++)
-    {
-      double fq = (q < a || q >= b) ? 0.0 : f[q];
-      if (isinf (fq))
-        continue;
-      if (k < 0)
-        {
-          k = 0;
-          v[0] = q;
-          fv[0] = fq;
-          zs[0] = -INFINITY;
-          continue;
-        }
-      /* Intersection s of the new parabola with the top of the stack:
-       * s = num / den, den > 0. Compare num ≤ zs[k]·den so only the kept
-       * intersection costs a division. */
-      double hq = fq + w * (double) q * (double) q;
-      double num, den;
-      for (;;)
-        {
-          double vk = (double) v[k];
-          num = hq - (fv[k] + w * vk * vk);
-          den = 2.0 * w * ((double) q - vk);
-          if (num <= zs[k] * den)
-            k--;
-          else
-            break;
-        }
-      k++;
-      v[k] = q;
-      fv[k] = fq;
-      zs[k] = num / den;
-    }
-  if (k < 0)
-    return;
-  zs[k + 1] = INFINITY;
-  long jj = 0;
-  for (long q = a; q < b; q++)
-    {
-      while (zs[jj + 1] < (double) q)
-        jj++;
-      double dq = (double) q - (double) v[jj];
-      out[q - a] = w * dq * dq + fv[jj];
-    }
-  memcpy (f + a, out, sizeof (double) * (size_t) (b - a));
-}
-
-/* The whole line f[0 … n): each run of non-zero values is a segment. */
-static void
-edt_line (double *f, size_t n, double w, bool border, EdtBuffers *b)
-{
-  long q = 0, nn = (long) n;
-  while (q < nn)
-    {
-      if (f[q] == 0.0)
-        {
-          q++;
-          continue;
-        }
-      long a = q;
-      while (q < nn && f[q] != 0.0)
-        q++;
-      edt_segment (f, a, q, a > 0 || border, q < nn || border, w, b->line, b->v, b->zs, b->fv);
-    }
-}
+#define U32_IS_INF(v) ((v) == PS_EDT_INFINITE)
+#define U32_TO_D(v) ((double) (v))
+#define U32_FROM_D(d) ((uint32_t) (d))
+#define F32_IS_INF(v) (isinf (v))
+#define F32_TO_D(v) ((double) (v))
+#define F32_FROM_D(d) ((float) (d))
+EDT_DEFINE_LINE (u32, uint32_t, U32_IS_INF, U32_TO_D, U32_FROM_D)
+EDT_DEFINE_LINE (f32, float, F32_IS_INF, F32_TO_D, F32_FROM_D)
 
 /* One strided pass over @ncols (≤ EDT_BLOCK) adjacent columns starting at
- * @base, @n samples @stride apart: gather into contiguous lines (one cache
- * line per sample row), transform, scatter. */
+ * @base, @n samples @stride apart: copy the n cache-line rows into a tile
+ * (no transposition), transform each column in place, copy back. */
 static void
 edt_columns (const EdtJob *j, void *buf, size_t base, size_t stride, size_t n,
              size_t ncols, double w, bool final_sqrt, EdtBuffers *b)
 {
-  double *tile = b->tile;    /* column c at tile + c·n */
-  bool any_nonzero = false, any_finite = j->border;
-
-  if (j->integer)
-    {
-      const uint32_t *in = (const uint32_t *) buf + base;
-      for (size_t p = 0; p < n; p++, in += stride)
-        for (size_t c = 0; c < ncols; c++)
-          {
-            uint32_t u = in[c];
-            any_nonzero |= u != 0;
-            any_finite |= u != PS_EDT_INFINITE;
-            tile[c * n + p] = u == PS_EDT_INFINITE ? INFINITY : (double) u;
-          }
-    }
+  uint32_t *tile = (uint32_t *) b->tile;   /* n × EDT_BLOCK values */
+  uint32_t *mem = (uint32_t *) buf + base;  /* 4-byte values, float or uint32 */
+  /* Fixed-size copies (vectorised; memcpy of 64 bytes compiles to a slow
+   * rep movs here). */
+  if (ncols == EDT_BLOCK)
+    for (size_t p = 0; p < n; p++)
+      for (size_t c = 0; c < EDT_BLOCK; c++)
+        tile[p * EDT_BLOCK + c] = mem[p * stride + c];
   else
-    {
-      const float *in = (const float *) buf + base;
-      for (size_t p = 0; p < n; p++, in += stride)
-        for (size_t c = 0; c < ncols; c++)
-          {
-            float u = in[c];
-            any_nonzero |= u != 0.0f;
-            any_finite |= !isinf (u);
-            tile[c * n + p] = (double) u;
-          }
-    }
-  /* A block of zeros stays zero; without a border, one of zeros and
-   * infinities only stays as it is too. */
-  if (!(any_nonzero && any_finite) && !final_sqrt)
-    return;
-  if (any_nonzero && any_finite)
+    for (size_t p = 0; p < n; p++)
+      for (size_t c = 0; c < ncols; c++)
+        tile[p * EDT_BLOCK + c] = mem[p * stride + c];
+  if (j->integer)
     for (size_t c = 0; c < ncols; c++)
-      edt_line (tile + c * n, n, w, j->border, b);
-
-  if (j->integer)
-    {
-      uint32_t *o = (uint32_t *) buf + base;
-      for (size_t p = 0; p < n; p++, o += stride)
-        for (size_t c = 0; c < ncols; c++)
-          {
-            double v = tile[c * n + p];
-            o[c] = isinf (v) ? PS_EDT_INFINITE : (uint32_t) v;
-          }
-    }
+      edt_line_u32 (tile + c, n, w, j->border, b);
   else
     {
-      float *o = (float *) buf + base;
-      for (size_t p = 0; p < n; p++, o += stride)
-        for (size_t c = 0; c < ncols; c++)
-          {
-            double v = tile[c * n + p];
-            o[c] = (float) (final_sqrt ? sqrt (v) : v);
-          }
+      for (size_t c = 0; c < ncols; c++)
+        edt_line_f32 ((float *) tile + c, n, w, j->border, b);
+      if (final_sqrt)
+        {
+          float *t = (float *) tile;
+          for (size_t p = 0; p < n; p++)
+            for (size_t c = 0; c < ncols; c++)
+              t[p * EDT_BLOCK + c] = sqrtf (t[p * EDT_BLOCK + c]);
+        }
     }
+  if (ncols == EDT_BLOCK)
+    for (size_t p = 0; p < n; p++)
+      for (size_t c = 0; c < EDT_BLOCK; c++)
+        mem[p * stride + c] = tile[p * EDT_BLOCK + c];
+  else
+    for (size_t p = 0; p < n; p++)
+      for (size_t c = 0; c < ncols; c++)
+        mem[p * stride + c] = tile[p * EDT_BLOCK + c];
 }
 
 static PsStatus
@@ -346,7 +436,7 @@ edt_core (const EdtJob *j, const uint8_t *mask, void *out, const PsProgress *pro
         if (!go || _ps_work_stop (&w1))
           continue;
         for (size_t y = 0; y < ny; y++)
-          edt_row (j, mask, out, z * ny + y, b.g);
+          edt_row (j, mask, out, z * ny + y, b.words);
         _ps_work_item_done (&w1);
       }
 

@@ -21,15 +21,23 @@
  * returns nothing at all when h exceeds the image's range). h = 0 keeps every
  * regional maximum.
  *
- * Algorithm: (1) regional-maximum plateaus by one scan plus a plateau flood;
- * (2) a priority flood from all of them in decreasing d (exact bucket queue
- * on integer squared distances, else a binary heap), tracking the basins'
- * merge tree with union-find over basins: when two basins meet at level v
- * the one with the lower peak P is decided — it survives iff P − v ≥ h
- * (equal peaks are merged undecided). Memory: the caller's uint32 scratch
- * volume (the watershed's label buffer can be lent) plus the flood's
- * frontier. Deterministic: plateaus are found in raster order and the queue
- * is FIFO within a level.
+ * Algorithm (no flood: a flood is memory-latency bound on large components,
+ * whose level sets are thin shells over the whole component): (1) every
+ * voxel points to its strictly highest neighbour (parallel); (2) plateaus
+ * without a higher neighbour are the regional maxima, the other plateaus
+ * get pointers to an exit by breadth-first search; (3) pointer chains are
+ * resolved to basins (parallel); (4) neighbouring voxels of different
+ * basins give an edge at level min(d); (5) edges in decreasing level join
+ * basins (union-find, Kruskal); when two roots join at level v the one with
+ * the lower peak P has its undecided maxima decided with dynamic P − v
+ * (survive iff ≥ h; h = 0: iff > 0), equal peaks join undecided. This gives
+ * exactly the flooding definition above: within a basin every voxel climbs
+ * to its maximum through higher voxels, so bottlenecks between maxima are
+ * the same through voxels and through basin edges, and joins at one level
+ * decide the same maxima in any order. Exact on integer squared distances
+ * (counting sort of the edges), float distances use a radix sort. Memory:
+ * the caller's uint32 scratch volume (the watershed's label buffer can be
+ * lent) plus ~12 bytes per basin-boundary voxel for the edges.
  *
  * Seeds come out in raster order of their voxel, one per surviving plateau
  * (its first voxel in raster order — flooding from any plateau voxel floods

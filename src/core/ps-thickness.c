@@ -55,6 +55,59 @@ isqrt_u64 (uint64_t v)
   return r;
 }
 
+/* Ball templates (integer path). A ball of squared radius a (unit²) covers,
+ * in the row at offsets (dz, dy), the voxels |dx| ≤ kx with
+ * wx·dx² + wy·dy² + wz·dz² < a. The half-widths depend only on a, so they
+ * are computed once per distinct radius: kx for |dz| = 0 … Kz and
+ * |dy| = 0 … Ky(|dz|), stored row after row. */
+typedef struct
+{
+  uint32_t a;
+  uint32_t kz;          /* largest |dz| */
+  size_t first;         /* this template's rows in Templates.start[] */
+} Template;
+
+typedef struct
+{
+  Template *t;          /* sorted by a */
+  size_t n;
+  size_t *start;        /* per (template, |dz|): offset of its |dy| rows in kx[] */
+  uint32_t *ky;         /* per (template, |dz|): largest |dy| */
+  int32_t *kx;          /* half-widths */
+} Templates;
+
+static void
+templates_free (Templates *t)
+{
+  free (t->t);
+  free (t->start);
+  free (t->ky);
+  free (t->kx);
+  memset (t, 0, sizeof *t);
+}
+
+static int
+cmp_u32 (const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+  return x < y ? -1 : x > y;
+}
+
+static const Template *
+template_of (const Templates *t, uint32_t a)
+{
+  size_t lo = 0, hi = t->n;
+  while (hi - lo > 1)
+    {
+      size_t mid = (lo + hi) / 2;
+      if (t->t[mid].a <= a)
+        lo = mid;
+      else
+        hi = mid;
+    }
+  return &t->t[lo];
+}
+
 /* True when neighbour c' at squared step @w (unit²) makes c redundant:
  * sqrt(a') ≥ sqrt(a) + sqrt(w), decided exactly in integers. */
 static inline bool
@@ -74,19 +127,17 @@ covers_float (double r, double rp, double step)
   return rp - r - step >= 1e-9 * (rp + step);
 }
 
-/* Paint centre @c into output slice @z (rows y of that slice). */
-static void
-paint_int (const Ctx *x, const Centre *c, size_t z, float *out)
+/* Paint centre @c (template @t, diameter @val nm) into output slice @z. */
+static inline void
+paint_int (const PsGrid *g, const Templates *T, const Template *t, const Centre *c, float val,
+           size_t z, float *out)
 {
-  const PsGrid *g = x->g;
-  const int64_t a = c->r;
-  const int64_t dz = (int64_t) z - (int64_t) c->z;
-  const int64_t remz = a - (int64_t) x->w[2] * dz * dz;
-  if (remz <= 0)
+  const int64_t dz = z >= c->z ? (int64_t) (z - c->z) : (int64_t) (c->z - z);
+  if (dz > (int64_t) t->kz)
     return;
-  const float val = (float) (2.0 * sqrt ((double) a) * x->unit);
-  /* |dy| with wy·dy² < remz */
-  const int64_t ky = (int64_t) isqrt_u64 ((uint64_t) (remz - 1) / x->w[1]);
+  const size_t row = t->first + (size_t) dz;
+  const int64_t ky = T->ky[row];
+  const int32_t *kxs = T->kx + T->start[row];
   int64_t y0 = (int64_t) c->y - ky, y1 = (int64_t) c->y + ky;
   if (y0 < 0)
     y0 = 0;
@@ -95,19 +146,107 @@ paint_int (const Ctx *x, const Centre *c, size_t z, float *out)
   for (int64_t y = y0; y <= y1; y++)
     {
       int64_t dy = y - (int64_t) c->y;
-      int64_t rem = remz - (int64_t) x->w[1] * dy * dy;
-      if (rem <= 0)
-        continue;
-      int64_t kx = (int64_t) isqrt_u64 ((uint64_t) (rem - 1) / x->w[0]);
+      int64_t kx = kxs[dy < 0 ? -dy : dy];
       int64_t x0 = (int64_t) c->x - kx, x1 = (int64_t) c->x + kx;
       if (x0 < 0)
         x0 = 0;
       if (x1 >= (int64_t) g->nx)
         x1 = (int64_t) g->nx - 1;
-      float *row = out + ((size_t) y * g->nx);
+      float *rowp = out + ((size_t) y * g->nx);
       for (int64_t i = x0; i <= x1; i++)
-        row[i] = row[i] > val ? row[i] : val;
+        rowp[i] = rowp[i] > val ? rowp[i] : val;
     }
+}
+
+/* Templates for the distinct squared radii of @centres. */
+static PsStatus
+templates_build (Templates *T, const Ctx *x, const Centre *centres, size_t n)
+{
+  memset (T, 0, sizeof *T);
+  if (n == 0)
+    return PS_OK;
+  /* Distinct squared radii, ascending: a presence table when the largest is
+   * moderate (the usual case), else a sort. */
+  uint32_t amax = 0;
+  for (size_t i = 0; i < n; i++)
+    amax = centres[i].r > amax ? centres[i].r : amax;
+  uint32_t *as = NULL;
+  size_t nd = 0;
+  if (amax < (1u << 24))
+    {
+      uint8_t *seen = calloc ((size_t) amax + 1, 1);
+      if (seen == NULL)
+        return PS_ERROR_NO_MEMORY;
+      for (size_t i = 0; i < n; i++)
+        seen[centres[i].r] = 1;
+      for (size_t a = 0; a <= amax; a++)
+        nd += seen[a];
+      as = malloc ((nd + 1) * sizeof *as);
+      if (as == NULL)
+        {
+          free (seen);
+          return PS_ERROR_NO_MEMORY;
+        }
+      nd = 0;
+      for (size_t a = 0; a <= amax; a++)
+        if (seen[a])
+          as[nd++] = (uint32_t) a;
+      free (seen);
+    }
+  else
+    {
+      as = malloc (n * sizeof *as);
+      if (as == NULL)
+        return PS_ERROR_NO_MEMORY;
+      for (size_t i = 0; i < n; i++)
+        as[i] = centres[i].r;
+      qsort (as, n, sizeof *as, cmp_u32);
+      for (size_t i = 0; i < n; i++)
+        if (nd == 0 || as[nd - 1] != as[i])
+          as[nd++] = as[i];
+    }
+  const uint64_t wx = x->w[0], wy = x->w[1], wz = x->w[2];
+  size_t n_rows = 0, n_kx = 0;
+  for (size_t i = 0; i < nd; i++)
+    {
+      uint64_t kz = isqrt_u64 ((as[i] - 1) / wz);
+      n_rows += kz + 1;
+      for (uint64_t dz = 0; dz <= kz; dz++)
+        n_kx += isqrt_u64 ((as[i] - 1 - wz * dz * dz) / wy) + 1;
+    }
+  if (ps_memory_check (nd * sizeof (Template) + n_rows * 16 + n_kx * 4) != PS_OK)
+    {
+      free (as);
+      return PS_ERROR_TOO_LARGE;
+    }
+  T->t = malloc (nd * sizeof (Template));
+  T->start = malloc (n_rows * sizeof (size_t));
+  T->ky = malloc (n_rows * sizeof (uint32_t));
+  T->kx = malloc (n_kx * sizeof (int32_t));
+  if (T->t == NULL || T->start == NULL || T->ky == NULL || T->kx == NULL)
+    {
+      free (as);
+      templates_free (T);
+      return PS_ERROR_NO_MEMORY;
+    }
+  size_t row = 0, k = 0;
+  for (size_t i = 0; i < nd; i++)
+    {
+      const uint64_t a = as[i], kz = isqrt_u64 ((a - 1) / wz);
+      T->t[i] = (Template) { (uint32_t) a, (uint32_t) kz, row };
+      for (uint64_t dz = 0; dz <= kz; dz++, row++)
+        {
+          const uint64_t remz = a - wz * dz * dz;   /* > 0 */
+          const uint64_t ky = isqrt_u64 ((remz - 1) / wy);
+          T->start[row] = k;
+          T->ky[row] = (uint32_t) ky;
+          for (uint64_t dy = 0; dy <= ky; dy++)
+            T->kx[k++] = (int32_t) isqrt_u64 ((remz - wy * dy * dy - 1) / wx);
+        }
+    }
+  T->n = nd;
+  free (as);
+  return PS_OK;
 }
 
 /* Float path: the predicate is ((dx·sx)² + (dy·sy)²) + (dz·sz)² < r², in
@@ -203,6 +342,10 @@ ps_thickness_run (const PsThicknessParams *params, const PsGrid *grid, const PsD
   size_t *counts = calloc (nz + 1, sizeof *counts);
   double *slice_rz = calloc (nz, sizeof *slice_rz);   /* largest radius in z-voxels per slice */
   Centre *centres = NULL;
+  Templates T;
+  memset (&T, 0, sizeof T);
+  uint32_t *ctid = NULL;
+  float *cval = NULL;
   bool any_inf = false, failed = false;
   if (lists == NULL || counts == NULL || slice_rz == NULL)
     {
@@ -337,6 +480,26 @@ ps_thickness_run (const PsThicknessParams *params, const PsGrid *grid, const PsD
       free (lists[z]);
       lists[z] = NULL;
     }
+  if (integer)
+    {
+      /* Each centre's template and diameter, once. */
+      st = templates_build (&T, &ctx, centres, total);
+      if (st != PS_OK)
+        goto out;
+      ctid = malloc ((total + 1) * sizeof *ctid);
+      cval = malloc ((total + 1) * sizeof *cval);
+      if (ctid == NULL || cval == NULL)
+        {
+          st = PS_ERROR_NO_MEMORY;
+          goto out;
+        }
+#pragma omp parallel for schedule(static) num_threads(nt)
+      for (size_t k = 0; k < total; k++)
+        {
+          ctid[k] = (uint32_t) (template_of (&T, centres[k].r) - T.t);
+          cval[k] = (float) (2.0 * sqrt ((double) centres[k].r) * ctx.unit);
+        }
+    }
   double rz_max = 0.0;
   for (size_t z = 0; z < nz; z++)
     rz_max = slice_rz[z] > rz_max ? slice_rz[z] : rz_max;
@@ -368,7 +531,7 @@ ps_thickness_run (const PsThicknessParams *params, const PsGrid *grid, const PsD
           for (size_t k = counts[s]; k < counts[s + 1]; k++)
             {
               if (integer)
-                paint_int (&ctx, &centres[k], z, out);
+                paint_int (grid, &T, &T.t[ctid[k]], &centres[k], cval[k], z, out);
               else
                 paint_float (&ctx, &centres[k], z, out);
             }
@@ -395,6 +558,9 @@ out:
   free (counts);
   free (slice_rz);
   free (centres);
+  templates_free (&T);
+  free (ctid);
+  free (cval);
   return st;
 }
 

@@ -24,8 +24,9 @@
  * when possible, with a safety margin in double otherwise). (2) Every
  * remaining ball is painted row by row: for each row (y, z) it crosses, the
  * x-interval |x − cx|·dx < sqrt(d² − Δy² − Δz²) gets t = max(t, 2d), a
- * contiguous vectorisable max. Threads own disjoint z-slabs of the output
- * and paint the part of every ball that falls in their slab; max is order-
+ * contiguous vectorisable max; on integer metrics the half-widths come from
+ * one template per distinct squared radius. Threads own output z-slices and
+ * paint the part of every ball that falls in them; max is order-
  * independent, so the result is the same for any thread count.
  * Balls are clipped to the volume; the distance map decides how the faces
  * count (see PsEdtParams.border_is_background).
