@@ -10,6 +10,8 @@
 #include "ps-stats.h"
 
 #define OPAQUE 0xff000000u
+/* How far ahead the column walk prefetches voxels (pixels). */
+#define PREFETCH_PIXELS 16
 
 /* Window/level as a scale and offset in double precision, so the gray level
  * of a voxel does not depend on float rounding of the window. */
@@ -275,8 +277,16 @@ ps_slice_render (const PsSliceRender *r, uint32_t *out, size_t out_width, size_t
       for (size_t u = 0; u < out_width; u++)
         {
           LabelCache cache = { { 0 }, { 0 } };
+          const size_t co = col_off[3 * u];
           for (size_t v = 0; v < out_height; v++)
-            out[v * out_stride + u] = shade (&sh, &rows[v], &cols[u], &col_off[3 * u], &cache);
+            {
+              /* Each pixel here is a cache miss (often a TLB miss too) and
+               * the shading is long enough that the core keeps few loads in
+               * flight on its own: fetch PREFETCH_PIXELS ahead. */
+              if (v + PREFETCH_PIXELS < out_height && rows[v + PREFETCH_PIXELS].nearest >= 0)
+                __builtin_prefetch (r->slice + (size_t) rows[v + PREFETCH_PIXELS].nearest * rs + co);
+              out[v * out_stride + u] = shade (&sh, &rows[v], &cols[u], &col_off[3 * u], &cache);
+            }
         }
     }
 
