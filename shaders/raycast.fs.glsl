@@ -203,7 +203,7 @@ indicator_gradient (vec3 p, uint ph)
 }
 #endif
 
-#if MODE == MODE_ISO
+#if MODE == MODE_ISO || MODE == MODE_LABELS
 vec3
 intensity_gradient (vec3 p)
 {
@@ -431,18 +431,40 @@ main ()
 #endif
       inside = true;
 #else
-      // Bisection on the smoothed phase indicator.
-      for (int i = 0; i < 5; i++)
+      // Carbon defined by the threshold is the intensity's isosurface:
+      // refine and shade it on the interpolated intensity (smooth). Labelled
+      // phases use the smoothed phase indicator.
+      bool by_threshold = ph == PHASE_CARBON && u_threshold_carbon != 0 && (code_at (o + d * s) & 3u) == 0u;
+      vec3 g;
+      vec3 hp;
+      if (by_threshold)
         {
-          float m = 0.5 * (sa + sb);
-          if (indicator (o + d * m, ph) >= 0.5)
-            sb = m;
-          else
-            sa = m;
+          for (int i = 0; i < 6; i++)
+            {
+              float m = 0.5 * (sa + sb);
+              if (texture (u_volume, o + d * m).r >= u_threshold)
+                sb = m;
+              else
+                sa = m;
+            }
+          hp = o + d * sb;
+          g = intensity_gradient (hp);
         }
-      vec3 hp = o + d * sb;
-      vec3 g = indicator_gradient (hp, ph);
-      vec3 n = length (g) * u_unit < 0.05 ? -view_dir : -normalize (g);
+      else
+        {
+          for (int i = 0; i < 5; i++)
+            {
+              float m = 0.5 * (sa + sb);
+              if (indicator (o + d * m, ph) >= 0.5)
+                sb = m;
+              else
+                sa = m;
+            }
+          hp = o + d * sb;
+          g = indicator_gradient (hp, ph);
+        }
+      bool cap = at_clip && k == 0;
+      vec3 n = (cap || length (g) * u_unit < (by_threshold ? 1e-6 : 0.05)) ? -view_dir : -normalize (g);
       vec4 col = ph == PHASE_CARBON ? u_carbon : ph == PHASE_PORE ? u_pore : u_highlight_color;
       prev = ph;
 #endif

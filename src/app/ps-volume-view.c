@@ -31,6 +31,7 @@ struct _PsVolumeView
   PsGlRenderer *renderer;
   PsGlVolumeLimits limits;
   PsGlVolumeData *pending;    /* prepared, waiting for upload in render */
+  gboolean data_error;        /* the pane's error is about the data, not GL */
 
   /* Owned: preparation on a worker thread. */
   GCancellable *prep_cancellable;
@@ -178,8 +179,22 @@ prep_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   set_busy (self, FALSE);
   if (data == NULL)
     {
+      PrepJob *job = g_task_get_task_data (G_TASK (result));
+      if (job->base != NULL)
+        {
+          /* Labels that cannot be shown: keep showing the volume. */
+          g_warning ("%s", error->message);
+          return;
+        }
+      /* A volume that cannot be shown at all: say why in the pane. */
       gtk_gl_area_set_error (GTK_GL_AREA (self), error);
+      self->data_error = TRUE;
       return;
+    }
+  if (self->data_error)
+    {
+      gtk_gl_area_set_error (GTK_GL_AREA (self), NULL);
+      self->data_error = FALSE;
     }
   g_clear_pointer (&self->pending, ps_gl_volume_data_free);
   self->pending = data;
@@ -328,7 +343,9 @@ ps_volume_view_render (GtkGLArea *area, GdkGLContext *context)
     return TRUE;
   if (!flush_pending (self, &error))
     {
+      /* The GPU refused the textures: a smaller volume may still work. */
       gtk_gl_area_set_error (area, error);
+      self->data_error = TRUE;
       return TRUE;
     }
   glGetIntegerv (GL_DRAW_FRAMEBUFFER_BINDING, &fbo);
