@@ -128,6 +128,39 @@ test_round_trip_labels (void)
   g_assert_error (error, PS_ERROR, PS_ERROR_CODE_UNSUPPORTED_FORMAT);
 }
 
+/* tifffile reads our uint32 labels with the voxel size (as Fiji and napari
+ * do through the same ImageJ metadata). */
+static void
+test_labels_tifffile (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ps_test_tmp_path ("labels-peer.tif");
+  g_autoptr(PsLabels) l = ps_labels_new (5, 4, 3, NULL);
+  g_autofree char *out = NULL, *err = NULL;
+  for (guint32 i = 0; i < 60; i++)
+    l->data[i] = i * 71000u;
+  l->spacing[0] = 0.25; l->spacing[1] = 0.5; l->spacing[2] = 0.75;
+  l->spacing_known = TRUE;
+  g_assert_true (ps_labels_save (l, path, &error));
+  int rc = ps_test_python (&out, &err,
+                           "import sys, tifffile, numpy as np\n"
+                           "t = tifffile.TiffFile(sys.argv[1]); a = t.asarray()\n"
+                           "assert a.dtype == np.uint32 and a.shape == (3, 4, 5), (a.dtype, a.shape)\n"
+                           "assert (a.ravel() == np.arange(60, dtype=np.uint64) * 71000).all()\n"
+                           "ij = t.imagej_metadata; x = t.pages[0].tags['XResolution'].value\n"
+                           "assert ij['unit'] == 'nm' and abs(ij['spacing'] - 0.75) < 1e-12, ij\n"
+                           "assert abs(x[1] / x[0] - 0.25) < 1e-9, x\n"
+                           "print('ok')\n",
+                           path, NULL);
+  if (rc == -1)
+    {
+      g_test_skip ("no system Python with tifffile");
+      return;
+    }
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_cmpstr (out, ==, "ok\n");
+}
+
 static void
 test_rescale (void)
 {
@@ -907,6 +940,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/io/round-trip/labels-u32", test_round_trip_labels);
   g_test_add_func ("/io/round-trip/rescale", test_rescale);
+  g_test_add_func ("/io/peers/labels-tifffile", test_labels_tifffile);
   g_test_add_func ("/io/round-trip/unknown-spacing", test_unknown_spacing);
   g_test_add_func ("/io/mrc/byte-order", test_mrc_byte_order);
   g_test_add_func ("/io/mrc/mode0-signedness", test_mrc_mode0);

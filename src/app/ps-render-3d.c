@@ -132,7 +132,7 @@ ps_render_3d_run (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "VOLUME" },
     { NULL },
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("--render-3d OUT.png VOLUME — render the 3D view to PNG");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("— render the 3D view to a PNG (needs a display or xvfb-run)");
   g_autoptr(GError) error = NULL;
   g_autoptr(PsVolume) vol = NULL;
   g_autoptr(PsLabels) pores = NULL;

@@ -4,11 +4,13 @@
 #include "config.h"
 
 #include <epoxy/gl.h>
+#include <glib/gi18n.h>
 #include <math.h>
 
 #include "ps-atomic-file.h"
 #include "ps-core-glib.h"
 #include "ps-error.h"
+#include "ps-job.h"
 #include "ps-volume-view.h"
 
 /* Pointer idle this long after a drag or scroll: back to full quality. */
@@ -33,8 +35,8 @@ struct _PsVolumeView
   PsGlVolumeData *pending;    /* prepared, waiting for upload in render */
   gboolean data_error;        /* the pane's error is about the data, not GL */
 
-  /* Owned: preparation on a worker thread. */
-  GCancellable *prep_cancellable;
+  /* Owned: preparation on the compute pool (the newest job only). */
+  PsJob *prep_job;
   gboolean busy;
 
   PsGlScene scene;
@@ -110,7 +112,6 @@ typedef struct
   PsLabels *carbon;
   PsGlVolumeData *base;       /* labels-only update: the uploaded geometry */
   PsGlVolumeLimits limits;
-  atomic_int cancel;
 } PrepJob;
 
 static void
@@ -124,33 +125,14 @@ prep_job_free (gpointer p)
   g_free (job);
 }
 
-static void
-prep_cancelled_cb (GCancellable *cancellable, gpointer user_data)
+static gpointer
+prep_worker (PsJob *job, gpointer data, const PsProgress *progress, GError **error)
 {
-  PrepJob *job = user_data;
-  atomic_store (&job->cancel, 1);
-}
-
-static void
-prep_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  PrepJob *job = task_data;
-  PsProgress progress = { 0 };
-  GError *error = NULL;
-  PsGlVolumeData *data;
-  gulong handler;
-
-  handler = g_cancellable_connect (cancellable, G_CALLBACK (prep_cancelled_cb), job, NULL);
-  progress.cancel = &job->cancel;
-  if (job->base != NULL)
-    data = ps_gl_volume_data_new_labels (job->base, job->pores, job->carbon, &job->limits, &progress, &error);
-  else
-    data = ps_gl_volume_data_new (job->volume, job->pores, job->carbon, &job->limits, &progress, &error);
-  g_cancellable_disconnect (cancellable, handler);
-  if (data == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, data, (GDestroyNotify) ps_gl_volume_data_free);
+  PrepJob *pj = data;
+  pj->limits.n_threads = ps_job_get_n_threads (job);
+  if (pj->base != NULL)
+    return ps_gl_volume_data_new_labels (pj->base, pj->pores, pj->carbon, &pj->limits, progress, error);
+  return ps_gl_volume_data_new (pj->volume, pj->pores, pj->carbon, &pj->limits, progress, error);
 }
 
 static void
@@ -165,22 +147,23 @@ set_busy (PsVolumeView *self, gboolean busy)
 static void
 prep_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  PsVolumeView *self = PS_VOLUME_VIEW (source);
+  g_autoptr(PsVolumeView) self = user_data;   /* the ref taken at the start */
+  PsJob *job = PS_JOB (source);
+  gboolean labels_only = GPOINTER_TO_INT (g_object_get_data (source, "labels-only"));
   g_autoptr(GError) error = NULL;
-  PsGlVolumeData *data = g_task_propagate_pointer (G_TASK (result), &error);
+  PsGlVolumeData *data = ps_job_run_finish (job, result, &error);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-      g_task_get_cancellable (G_TASK (result)) != self->prep_cancellable)
+  if (job != self->prep_job || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      /* Superseded by a newer request. */
+      /* Superseded by a newer request (or the widget went away). */
       g_clear_pointer (&data, ps_gl_volume_data_free);
       return;
     }
+  g_clear_object (&self->prep_job);
   set_busy (self, FALSE);
   if (data == NULL)
     {
-      PrepJob *job = g_task_get_task_data (G_TASK (result));
-      if (job->base != NULL)
+      if (labels_only)
         {
           /* Labels that cannot be shown: keep showing the volume. */
           g_warning ("%s", error->message);
@@ -204,15 +187,15 @@ prep_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 start_prep (PsVolumeView *self)
 {
-  g_autoptr(GTask) task = NULL;
   PrepJob *job;
   const PsGlVolumeData *uploaded;
+  gboolean labels_only;
 
   if (self->renderer == NULL || (!self->volume_dirty && !self->labels_dirty))
     return;
-  if (self->prep_cancellable != NULL)
-    g_cancellable_cancel (self->prep_cancellable);
-  g_clear_object (&self->prep_cancellable);
+  if (self->prep_job != NULL)
+    ps_job_cancel (self->prep_job);
+  g_clear_object (&self->prep_job);
 
   if (self->volume == NULL)
     {
@@ -229,7 +212,6 @@ start_prep (PsVolumeView *self)
   job->limits.n_threads = 0;
   job->pores = self->pores ? ps_labels_ref (self->pores) : NULL;
   job->carbon = self->carbon ? ps_labels_ref (self->carbon) : NULL;
-  atomic_init (&job->cancel, 0);
   uploaded = self->pending ? self->pending : ps_gl_renderer_get_data (self->renderer);
   if (!self->volume_dirty && uploaded != NULL && uploaded->bricks != NULL)
     {
@@ -244,13 +226,13 @@ start_prep (PsVolumeView *self)
   else
     job->volume = ps_volume_ref (self->volume);
   self->volume_dirty = self->labels_dirty = FALSE;
+  labels_only = job->base != NULL;
 
-  self->prep_cancellable = g_cancellable_new ();
-  task = g_task_new (self, self->prep_cancellable, prep_done_cb, NULL);
-  g_task_set_source_tag (task, start_prep);
-  g_task_set_task_data (task, job, prep_job_free);
+  self->prep_job = ps_job_new (_("Preparing the 3D view"), prep_worker, job, prep_job_free,
+                               (GDestroyNotify) ps_gl_volume_data_free);
+  g_object_set_data (G_OBJECT (self->prep_job), "labels-only", GINT_TO_POINTER (labels_only));
   set_busy (self, TRUE);
-  g_task_run_in_thread (task, prep_thread);
+  ps_job_run_async (self->prep_job, NULL, prep_done_cb, g_object_ref (self));
 }
 
 /* ---- GL life cycle ------------------------------------------------------ */
@@ -286,9 +268,9 @@ ps_volume_view_unrealize (GtkWidget *widget)
   PsVolumeView *self = PS_VOLUME_VIEW (widget);
   GtkGLArea *area = GTK_GL_AREA (widget);
 
-  if (self->prep_cancellable != NULL)
-    g_cancellable_cancel (self->prep_cancellable);
-  g_clear_object (&self->prep_cancellable);
+  if (self->prep_job != NULL)
+    ps_job_cancel (self->prep_job);
+  g_clear_object (&self->prep_job);
   set_busy (self, FALSE);
   g_clear_pointer (&self->pending, ps_gl_volume_data_free);
   if (self->renderer != NULL)
@@ -444,9 +426,9 @@ static void
 ps_volume_view_dispose (GObject *object)
 {
   PsVolumeView *self = PS_VOLUME_VIEW (object);
-  if (self->prep_cancellable != NULL)
-    g_cancellable_cancel (self->prep_cancellable);
-  g_clear_object (&self->prep_cancellable);
+  if (self->prep_job != NULL)
+    ps_job_cancel (self->prep_job);
+  g_clear_object (&self->prep_job);
   g_clear_pointer (&self->volume, ps_volume_unref);
   g_clear_pointer (&self->pores, ps_labels_unref);
   g_clear_pointer (&self->carbon, ps_labels_unref);

@@ -112,6 +112,11 @@ _ps_convert_to_float (PsDType dtype, const void *src, gsize n, gboolean swap, fl
       }
       break;
     case PS_DTYPE_F32:
+      if (!swap)
+        {
+          memcpy (dst, src, n * sizeof (float));
+          break;
+        }
       {
         const guint8 *s = src;
         for (gsize i = 0; i < n; i++)

@@ -149,7 +149,14 @@ typedef struct
   guint16 bps, spp, format, photometric, planar, compression;
   gboolean tiled;
   guint32 tile_w, tile_h, rows_per_strip;
+  gsize first_strile;        /* index into TiffRead.striles (raw pages only) */
+  gboolean raw;              /* uncompressed whole-byte strips: read directly */
 } PageInfo;
+
+typedef struct
+{
+  guint64 offset, count;
+} Strile;
 
 typedef struct
 {
@@ -163,6 +170,7 @@ typedef struct
   gboolean want_labels;
   PsFileInfo *info;
   GArray *pages;             /* PageInfo */
+  GArray *striles;           /* Strile, recorded for raw pages in pass 1 */
   /* ImageJ description */
   gboolean imagej;
   char *ij_version;
@@ -269,8 +277,12 @@ parse_imagej (TiffRead *r, const char *desc)
       *eq = '\0';
       const char *key = lines[i], *val = eq + 1;
       guint64 u;
+      /* Keys may repeat in a damaged description: the last one wins. */
       if (g_str_equal (key, "ImageJ"))
-        r->ij_version = g_strdup (val);
+        {
+          g_free (r->ij_version);
+          r->ij_version = g_strdup (val);
+        }
       else if (g_str_equal (key, "images") && g_ascii_string_to_unsigned (val, 10, 1, G_MAXUINT32, &u, NULL))
         r->ij_images = (guint) u;
       else if (g_str_equal (key, "slices") && g_ascii_string_to_unsigned (val, 10, 1, G_MAXUINT32, &u, NULL))
@@ -282,7 +294,10 @@ parse_imagej (TiffRead *r, const char *desc)
       else if (g_str_equal (key, "spacing"))
         r->ij_spacing = g_ascii_strtod (val, NULL);
       else if (g_str_equal (key, "unit"))
-        r->ij_unit = g_strdup (val);
+        {
+          g_free (r->ij_unit);
+          r->ij_unit = g_strdup (val);
+        }
     }
 }
 
@@ -387,6 +402,8 @@ read_page_info (TiffRead *r, PageInfo *p, guint index, GError **error)
                  _("page %u has %u strips or tiles where %" PRIu64 " are needed"),
                  index + 1, n, expected_n);
   guint64 compressed = 0;
+  p->raw = p->compression == COMPRESSION_NONE && !p->tiled && p->bps % 8 == 0 && p->bps != 24;
+  p->first_strile = r->striles->len;
   for (guint32 s = 0; s < expected_n; s++)
     {
       int err = 0;
@@ -401,6 +418,11 @@ read_page_info (TiffRead *r, PageInfo *p, guint index, GError **error)
                      _("page %u: its data end at byte %" PRIu64 " but the file has only %" PRIu64 " bytes (truncated?)"),
                      index + 1, off + cnt, r->file_size);
       compressed += cnt;
+      if (p->raw)
+        {
+          Strile st = { off, cnt };
+          g_array_append_val (r->striles, st);
+        }
     }
   guint64 decoded;
   if (p->tiled)
@@ -488,6 +510,104 @@ convert_row (TiffRead *r, const PageInfo *p, const guint8 *src, gsize count, gbo
 }
 
 static gboolean
+raw_read_at (TiffRead *r, guint64 offset, void *buf, gsize len)
+{
+  if (r->mem != NULL)
+    {
+      if (offset > r->mem_len || len > r->mem_len - offset)
+        return FALSE;
+      memcpy (buf, r->mem + offset, len);
+      return TRUE;
+    }
+  guint8 *p = buf;
+  while (len > 0)
+    {
+      gssize n = pread (r->fd, p, len, (off_t) offset);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      p += n;
+      len -= (gsize) n;
+      offset += (guint64) n;
+    }
+  return TRUE;
+}
+
+/* Uncompressed strips of whole-byte samples: read the file's bytes straight
+ * into the volume (native float32) or through one buffer, bypassing
+ * libtiff's decode copies. Returns FALSE with *handled = FALSE when the page
+ * does not qualify. */
+static gboolean
+decode_page_raw (TiffRead *r, const PageInfo *p, guint index, gsize z, gboolean *handled, GError **error)
+{
+  const gsize w = p->width, h = p->height;
+  const gsize bytes = p->bps / 8;
+  const gsize line = w * bytes;
+  const gboolean swap = TIFFIsByteSwapped (r->tif);
+  float *fplane = r->fdata ? r->fdata + z * w * h : NULL;
+  guint32 *uplane = r->udata ? r->udata + z * w * h : NULL;
+  g_autofree guint8 *buf = NULL;
+
+  /* The strip table was recorded in pass 1: no directory is re-read (with
+   * libtiff, re-entering directory k walks the chain from the start). */
+  *handled = FALSE;
+  if (!p->raw)
+    return FALSE;
+  *handled = TRUE;
+  gboolean direct = fplane != NULL && p->format == SAMPLEFORMAT_IEEEFP && p->bps == 32 && !swap;
+  if (!direct)
+    {
+      buf = g_try_malloc (line * p->rows_per_strip);
+      if (buf == NULL)
+        return ps_set_error_too_large (error, r->name, line * p->rows_per_strip);
+    }
+  for (gsize y0 = 0, s = 0; y0 < h; y0 += p->rows_per_strip, s++)
+    {
+      gsize rows = MIN ((gsize) p->rows_per_strip, h - y0);
+      const Strile *st = &g_array_index (r->striles, Strile, p->first_strile + s);
+      guint64 off = st->offset, cnt = st->count;
+      if (cnt < rows * line)
+        return fail (error, r, PS_ERROR_CODE_CORRUPT_FILE,
+                     _("page %u: strip %zu is truncated"), index + 1, s + 1);
+      if (direct)
+        {
+          /* Strips that follow each other in the file are read at once
+           * (writers such as tifffile use strips of a few rows). */
+          gsize run_rows = rows, s_end = s + 1;
+          while (y0 + run_rows < h)
+            {
+              const Strile *nx = &g_array_index (r->striles, Strile, p->first_strile + s_end);
+              gsize nrows = MIN ((gsize) p->rows_per_strip, h - y0 - run_rows);
+              if (nx->offset != off + run_rows * line || nx->count < nrows * line)
+                break;
+              run_rows += nrows;
+              s_end++;
+            }
+          if (!raw_read_at (r, off, fplane + y0 * w, run_rows * line))
+            return fail (error, r, PS_ERROR_CODE_CORRUPT_FILE,
+                         _("page %u: strip %zu is truncated"), index + 1, s + 1);
+          y0 += run_rows - rows;
+          s = s_end - 1;
+          continue;
+        }
+      if (!raw_read_at (r, off, buf, rows * line))
+        return fail (error, r, PS_ERROR_CODE_CORRUPT_FILE,
+                     _("page %u: strip %zu is truncated"), index + 1, s + 1);
+      for (gsize y = 0; y < rows; y++)
+        {
+          gsize o = (y0 + y) * w;
+          if (!convert_row (r, p, buf + y * line, w, swap, fplane ? fplane + o : NULL, uplane ? uplane + o : NULL))
+            {
+              r->label_range_error = TRUE;
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
 decode_page (TiffRead *r, const PageInfo *p, guint index, gsize z, GError **error)
 {
   const gsize w = p->width, h = p->height;
@@ -496,6 +616,10 @@ decode_page (TiffRead *r, const PageInfo *p, guint index, gsize z, GError **erro
   guint32 *uplane = r->udata ? r->udata + z * plane : NULL;
   g_autofree guint8 *buf = NULL;
 
+  gboolean handled;
+  gboolean ok = decode_page_raw (r, p, index, z, &handled, error);
+  if (handled)
+    return ok;
   if (!TIFFSetSubDirectory (r->tif, p->dir_offset))
     return fail (error, r, PS_ERROR_CODE_CORRUPT_FILE, _("cannot read page %u"), index + 1);
 
@@ -555,31 +679,6 @@ decode_page (TiffRead *r, const PageInfo *p, guint index, gsize z, GError **erro
               return FALSE;
             }
         }
-    }
-  return TRUE;
-}
-
-static gboolean
-raw_read_at (TiffRead *r, guint64 offset, void *buf, gsize len)
-{
-  if (r->mem != NULL)
-    {
-      if (offset > r->mem_len || len > r->mem_len - offset)
-        return FALSE;
-      memcpy (buf, r->mem + offset, len);
-      return TRUE;
-    }
-  guint8 *p = buf;
-  while (len > 0)
-    {
-      gssize n = pread (r->fd, p, len, (off_t) offset);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      p += n;
-      len -= (gsize) n;
-      offset += (guint64) n;
     }
   return TRUE;
 }
@@ -659,6 +758,7 @@ static void
 tiff_read_clear (TiffRead *r)
 {
   g_clear_pointer (&r->pages, g_array_unref);
+  g_clear_pointer (&r->striles, g_array_unref);
   g_clear_pointer (&r->ij_version, g_free);
   g_clear_pointer (&r->ij_unit, g_free);
 }
@@ -678,6 +778,7 @@ tiff_read (TiffRead *r, PsFileInfo **info_out, const PsProgress *progress, GErro
   r->info = _ps_file_info_new (PS_FORMAT_TIFF, TIFFIsBigTIFF (r->tif) ? "BigTIFF" : "TIFF");
   r->info->file_size = r->file_size;
   r->pages = g_array_new (FALSE, FALSE, sizeof (PageInfo));
+  r->striles = g_array_new (FALSE, FALSE, sizeof (Strile));
 
   if (TIFFGetField (r->tif, TIFFTAG_IMAGEDESCRIPTION, &desc))
     parse_imagej (r, desc);
@@ -733,6 +834,14 @@ tiff_read (TiffRead *r, PsFileInfo **info_out, const PsProgress *progress, GErro
   if (n_reduced > 0)
     _ps_file_info_note (r->info, _("Skipped %u reduced-resolution (thumbnail) pages."), n_reduced);
 
+  if (r->imagej && r->ij_channels > 1 && r->ij_slices <= 1 && r->ij_frames <= 1)
+    {
+      /* tifffile writes a plain 3D array as "channels=N"; there is no other
+       * axis, so these are the slices. */
+      _ps_file_info_note (r->info, _("The ImageJ metadata call the %u images channels; they are read as z slices."),
+                          r->ij_channels);
+      r->ij_channels = 1;
+    }
   if (r->imagej && r->ij_channels > 1)
     {
       fail (error, r, PS_ERROR_CODE_UNSUPPORTED_FORMAT,
