@@ -2,7 +2,7 @@
 /* porescope-cli analyze VOLUME [--subvolume …|--subvolume-center …]
  *     [--smooth SIGMA_NM|none|median] [--threshold otsu|VALUE] [--h NM]
  *     [--h-carbon NM] [--seeds FILE.csv] [--connectivity 6|26]
- *     [--no-thickness] [--bin-width NM] -o OUTDIR
+ *     [--thickness] [--bin-width NM] -o OUTDIR
  *
  * Runs ps_analysis_run() — the same function the GUI calls — and writes
  * every output file (ps-analysis-io.h). Defaults (ps_analysis_params_init):
@@ -36,6 +36,7 @@ static char *opt_h_carbon;
 static char *opt_seeds;
 static int opt_connectivity = 26;
 static gboolean opt_no_thickness;
+static gboolean opt_thickness;
 static char *opt_bin_width;
 static char *opt_output;
 
@@ -56,7 +57,10 @@ static const GOptionEntry entries[] = {
   { "seeds", 0, 0, G_OPTION_ARG_FILENAME, &opt_seeds,
     N_("Seed edits: CSV of x_nm,y_nm,z_nm[,add|remove|merge[,x2_nm,y2_nm,z2_nm]]"), N_("FILE.csv") },
   { "connectivity", 0, 0, G_OPTION_ARG_INT, &opt_connectivity, N_("6 or 26 (default 26)"), N_("N") },
-  { "no-thickness", 0, 0, G_OPTION_ARG_NONE, &opt_no_thickness, N_("Skip local thickness"), NULL },
+  { "thickness", 0, 0, G_OPTION_ARG_NONE, &opt_thickness,
+    N_("Also compute local thickness of both phases (thickness_volume_fraction in the histograms; slow on "
+       "large phases)"), NULL },
+  { "no-thickness", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_no_thickness, N_("No local thickness (the default)"), NULL },
   { "bin-width", 0, 0, G_OPTION_ARG_STRING, &opt_bin_width, N_("Histogram bin width in nm (default: automatic)"), N_("NM") },
   { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output, N_("Output folder"), N_("OUTDIR") },
   { NULL }
@@ -161,7 +165,9 @@ ps_cli_analyze (int argc, char **argv)
   if (opt_connectivity != 6 && opt_connectivity != 26)
     return ps_cli_fail (PS_CLI_EXIT_USAGE, "analyze", _("--connectivity must be 6 or 26"));
   params.connectivity = opt_connectivity;
-  params.local_thickness = !opt_no_thickness;
+  if (opt_thickness && opt_no_thickness)
+    return ps_cli_fail (PS_CLI_EXIT_USAGE, "analyze", _("--thickness and --no-thickness contradict each other"));
+  params.local_thickness = opt_thickness;
   if (opt_bin_width != NULL && (!parse_double (opt_bin_width, &params.histogram_bin_nm) || params.histogram_bin_nm <= 0))
     return ps_cli_fail (PS_CLI_EXIT_USAGE, "analyze", _("--bin-width must be a positive number of nm"));
   if (opt_seeds != NULL)

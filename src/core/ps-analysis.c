@@ -174,7 +174,7 @@ ps_analysis_params_init (PsAnalysisParams *params)
   params->h_nm = -1.0;
   params->h_carbon_nm = -1.0;
   params->connectivity = 26;
-  params->local_thickness = true;
+  params->local_thickness = false;  /* opt-in: see PsAnalysisParams */
   params->histogram_bin_nm = 0.0;
   params->sweep_steps = 256;
   params->n_threads = 0;

@@ -296,9 +296,7 @@ run_starts (const uint32_t *row, size_t nx, uint64_t *bits)
       bits[x / 64] |= (uint64_t) 1 << (x % 64);
 }
 
-/* Add the run [x0, x1) of row (y, z) to @a. Sums use two interleaved
- * accumulators (even/odd x): a fixed order, so results stay deterministic,
- * and half the dependency chain. */
+/* Add the run [x0, x1) of row (y, z) to @a. */
 static inline void
 run_add (Acc *a, size_t x0, size_t x1, size_t y, size_t z, const float *f,
          const float *vi, const float *vd, const uint32_t *vd2, const uint8_t *ve)
@@ -316,34 +314,42 @@ run_add (Acc *a, size_t x0, size_t x1, size_t y, size_t z, const float *f,
   if ((uint32_t) z < a->lo[2]) a->lo[2] = (uint32_t) z;
   if ((uint32_t) z > a->hi[2]) a->hi[2] = (uint32_t) z;
 
-  float s0 = 0.0f, s1 = 0.0f;
+  /* Four interleaved accumulators (x − x0 mod 4): a fixed order, so results
+   * stay deterministic, and a quarter of the add-latency chain. */
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
   size_t i = x0;
-  for (; i + 1 < x1; i += 2)
+  for (; i + 3 < x1; i += 4)
     {
       s0 += f[i];
       s1 += f[i + 1];
+      s2 += f[i + 2];
+      s3 += f[i + 3];
     }
-  if (i < x1)
+  for (; i < x1; i++)
     s0 += f[i];
-  a->area += (double) s0 + (double) s1;
+  a->area += ((double) s0 + (double) s1) + ((double) s2 + (double) s3);
 
   if (vi != NULL)
     {
-      double t0 = 0.0, t1 = 0.0;
+      double t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0;
       uint64_t n = 0;
-      for (i = x0; i + 1 < x1; i += 2)
+      for (i = x0; i + 3 < x1; i += 4)
         {
           bool ok0 = isfinite (vi[i]), ok1 = isfinite (vi[i + 1]);
+          bool ok2 = isfinite (vi[i + 2]), ok3 = isfinite (vi[i + 3]);
           t0 += ok0 ? vi[i] : 0.0f;
           t1 += ok1 ? vi[i + 1] : 0.0f;
-          n += (uint64_t) ok0 + ok1;
+          t2 += ok2 ? vi[i + 2] : 0.0f;
+          t3 += ok3 ? vi[i + 3] : 0.0f;
+          n += (uint64_t) ok0 + ok1 + ok2 + ok3;
         }
-      if (i < x1 && isfinite (vi[i]))
-        {
-          t0 += vi[i];
-          n++;
-        }
-      a->isum += t0 + t1;
+      for (; i < x1; i++)
+        if (isfinite (vi[i]))
+          {
+            t0 += vi[i];
+            n++;
+          }
+      a->isum += (t0 + t1) + (t2 + t3);
       a->n_finite += n;
     }
   if (vd != NULL)

@@ -812,7 +812,8 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
           size_t at = 0;
           for (size_t z = 0; z < nz; z++)
             {
-              memcpy (sorted + at, edges[z].items, edges[z].n * sizeof (Edge));
+              if (edges[z].n > 0)   /* items may be NULL: memcpy's arguments must not be */
+                memcpy (sorted + at, edges[z].items, edges[z].n * sizeof (Edge));
               at += edges[z].n;
             }
           Edge *tmp = malloc (bytes);

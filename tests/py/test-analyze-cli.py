@@ -77,6 +77,8 @@ def main():
     outdir = os.path.join(tmp, "out")
     p = run("analyze", src, "--smooth", "none", "--threshold", "120", "--h", "0.4", "-o", outdir, "--threads", "2")
     check("analyze exits 0", p.returncode == 0, p.stderr)
+    if p.returncode != 0:
+        return finish()
     names = ["pores.tif", "carbon.tif", "pores.csv", "carbon.csv", "network_nodes.csv", "network_throats.csv",
              "histogram_pores.csv", "histogram_carbon.csv", "porosity_vs_threshold.csv", "summary.json"]
     check("all output files", all(os.path.isfile(os.path.join(outdir, n)) for n in names), str(os.listdir(outdir)))
@@ -158,6 +160,15 @@ def main():
     thr = np.array([float(r[0]) for r in srows])
     por = np.array([float(r[1]) for r in srows])
     direct = np.array([(vol < t).mean() for t in thr])
+    p = run("analyze", src, "--smooth", "none", "--threshold", "120", "--h", "0.4", "--thickness", "-o",
+            os.path.join(tmp, "thick"))
+    _, hh2, hrows2 = read_csv(os.path.join(tmp, "thick", "histogram_pores.csv"))
+    _, ch2, crows2 = read_csv(os.path.join(tmp, "thick", "histogram_carbon.csv"))
+    check("--thickness fills thickness_volume_fraction (sums to 1 per phase)",
+          p.returncode == 0 and hh2[-1] == "thickness_volume_fraction"
+          and abs(sum(float(r[6]) for r in hrows2) - 1) < 1e-9 and abs(sum(float(r[6]) for r in crows2) - 1) < 1e-9,
+          p.stderr)
+    check("without --thickness the column is empty", all(r[6] == "" for r in hrows))
     check("porosity_vs_threshold = direct counts", sh == ["threshold", "porosity"] and np.allclose(por, direct, rtol=0, atol=1e-12))
 
     # ---- the same in a comma-decimal locale: byte-identical files ----
@@ -211,6 +222,10 @@ def main():
           and lab2[12, 14, 30] == lab2[12, 14, 38] and s2["parameters"]["seed_edits"]["merge"] == [[15, 7, 9.6, 19, 7, 9.6]],
           p.stderr)
 
+    return finish()
+
+
+def finish():
     print(f"1..{len(results)}")
     for i, (name, ok, detail) in enumerate(results, 1):
         print(f"{'ok' if ok else 'not ok'} {i} - {name}")

@@ -93,7 +93,7 @@ def main():
     # ---- the truth volume ----
     vol = os.path.join(ph, "volume.tif")
     out = os.path.join(tmp, "truth-box")
-    p = run("analyze", vol, "--subvolume-center", f"{BOX}x{BOX}x{BOX}vox", "--smooth", "none", "--no-thickness",
+    p = run("analyze", vol, "--subvolume-center", f"{BOX}x{BOX}x{BOX}vox", "--smooth", "none",
             "-o", out, "-q")
     check("analyze the truth volume's box", p.returncode == 0, p.stderr)
     s = summary(out)
@@ -110,7 +110,7 @@ def main():
     thr = s["threshold"]
 
     out = os.path.join(tmp, "truth-full")
-    p = run("analyze", vol, "--smooth", "none", "--threshold", repr(thr), "--no-thickness", "-o", out, "-q")
+    p = run("analyze", vol, "--smooth", "none", "--threshold", repr(thr), "-o", out, "-q")
     lab = tifffile.imread(os.path.join(out, "pores.tif"))
     part = float((lab[inside] > 0).mean())
     check("particle porosity within 0.01 of truth.json",
@@ -127,7 +127,7 @@ def main():
     check("SIRT reconstruction", p.returncode == 0, p.stderr)
     if p.returncode == 0:
         out = os.path.join(tmp, "rec-box")
-        p = run("analyze", rec, "--subvolume-center", f"{BOX}x{BOX}x{BOX}vox", "--no-thickness", "-o", out, "-q")
+        p = run("analyze", rec, "--subvolume-center", f"{BOX}x{BOX}x{BOX}vox", "-o", out, "-q")
         s = summary(out)
         check("reconstruction: box porosity within 0.03 of the truth box",
               p.returncode == 0 and abs(s["porosity"] - truth_box_porosity) <= 0.03,
