@@ -19,10 +19,12 @@
 
 static int size = 1024;
 static int steps = 60;
+static gboolean no_3d = FALSE;
 
 static const GOptionEntry entries[] = {
   { "size", 0, 0, G_OPTION_ARG_INT, &size, "Edge length N of the N³ volume", "N" },
   { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "Wheel steps per orientation", "S" },
+  { "no-3d", 0, 0, G_OPTION_ARG_NONE, &no_3d, "Hide the 3D pane (time the slice views alone)", NULL },
   { NULL }
 };
 
@@ -77,6 +79,8 @@ main (int argc, char **argv)
 
   PsWindow *win = ps_window_new (NULL);
   PsDocument *doc = ps_window_get_document (win);
+  if (no_3d)
+    gtk_widget_set_visible (GTK_WIDGET (ps_window_get_volume_pane (win)), FALSE);
   gtk_window_present (GTK_WINDOW (win));
   gint64 t0 = g_get_monotonic_time ();
   ps_document_set_volume (doc, vol, "bench", NULL);

@@ -275,8 +275,9 @@ static void
 apply_memory_limit (GSettings *settings, const char *key, PsApplication *self)
 {
   guint mib = g_settings_get_uint (settings, "memory-limit");
-  /* 0 keeps the limit from $PORESCOPE_MEMORY_LIMIT, if any. */
-  if (mib > 0)
+  /* At startup 0 keeps a limit from $PORESCOPE_MEMORY_LIMIT; set to 0 in
+   * Preferences (key != NULL), it removes the limit. */
+  if (mib > 0 || key != NULL)
     ps_memory_set_limit ((size_t) mib << 20);
 }
 

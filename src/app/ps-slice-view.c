@@ -330,11 +330,15 @@ render_surface (PsSliceView *self, const Geometry *g, int scale_factor)
   };
   r.n_overlays = overlay_sources (self, offset, overlays);
   cairo_surface_flush (self->surface);
+  gint64 t0 = g_get_monotonic_time ();
   if (ps_slice_render (&r, (uint32_t *) (gpointer) cairo_image_surface_get_data (self->surface),
                        (size_t) dw, (size_t) dh,
                        (size_t) cairo_image_surface_get_stride (self->surface) / 4,
                        ps_job_get_default_n_threads ()) != PS_OK)
     return FALSE;
+  /* G_MESSAGES_DEBUG=ps-slice-view shows what each frame's pixels cost. */
+  g_debug ("%s: rendered %d × %d px in %.2f ms", orientation_names[self->orientation], dw, dh,
+           (g_get_monotonic_time () - t0) / 1000.0);
   cairo_surface_mark_dirty (self->surface);
   self->render_dirty = FALSE;
   self->rendered_index = ps_document_get_slice (self->document, self->orientation);

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerate the screenshots in docs/screenshots/ (README, AppStream metainfo):
+# 1280×800 windows under Xvfb, software rendering, default settings, no
+# recent files. The Chinese one needs a CJK font (fonts-wqy-microhei).
+#   scripts/screenshots.sh [build/src/app/porescope]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+app=${1:-build/src/app/porescope}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export GSETTINGS_BACKEND=memory GTK_A11Y=none NO_AT_BRIDGE=1 GSK_RENDERER=cairo
+export XDG_DATA_HOME="$tmp" LC_ALL=C.UTF-8 LANGUAGE=
+run () { xvfb-run -a -s "-screen 0 1600x1000x24" "$app" "$@"; }
+run --screenshot docs/screenshots/welcome.png
+run --demo --screenshot docs/screenshots/demo.png
+LANGUAGE=zh_CN run --demo --screenshot docs/screenshots/demo-zh_CN.png
+ls -l docs/screenshots
