@@ -11,7 +11,9 @@ Porescope computes more per label than the peer (surface area, sphericity,
 bounding box, touches_border, Miles–Lantuéjoul weight) — the peer only gets
 the trio. Correctness gate before timing: identical voxel counts and bounding
 boxes, centroids and mean intensities within 1e-9 relative. Reports the
-median of --repeat runs after one warm-up, for both sides.
+median of --repeat runs after one warm-up, for both sides: wall time, and
+CPU time (ours summed over its threads) — on a shared machine the CPU-time
+ratio is the steadier one.
 """
 import argparse
 import json
@@ -71,12 +73,13 @@ def main():
         print("correctness gate FAILED", file=sys.stderr)
         return 1
 
-    times = []
+    times, cpu = [], []
     peer(labels, intensity)  # warm-up
     for _ in range(args.repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         peer(labels, intensity)
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     peer_median = statistics.median(times)
     result = {
         "size": n,
@@ -87,6 +90,10 @@ def main():
         "peer_median_s": round(peer_median, 3),
         "peer_min_s": round(min(times), 3),
         "speedup_median": round(peer_median / ours["measure_median_s"], 1),
+        "ours_cpu_s": ours["measure_cpu_s"],
+        "peer_cpu_s": round(statistics.median(cpu), 3),
+        "cpu_ratio": round(statistics.median(cpu) / ours["measure_cpu_s"], 1),
+        "load_average": os.getloadavg()[0],
         "network_median_s": ours["network_median_s"],
         "throats": ours["throats"],
         "gate": "voxels, bbox identical; centroid, mean intensity within 1e-9",
