@@ -9,6 +9,7 @@
 
 #include "ps-core-glib.h"
 #include "ps-document.h"
+#include "ps-subvolume-tool.h"
 #include "ps-error.h"
 #include "ps-memory.h"
 #include "ps-phantom.h"
@@ -57,6 +58,10 @@ struct _PsDocument
   /* Owned. */
   GSimpleActionGroup *actions;
   gboolean updating_actions;
+
+  /* Owned: reconstruction provenance, valid while volume == recon_volume. */
+  PsReconInfo *recon_info;
+  PsVolume *recon_volume;
 };
 
 G_DEFINE_FINAL_TYPE (PsDocument, ps_document, G_TYPE_OBJECT)
@@ -469,6 +474,13 @@ apply_load (PsDocument *self, gpointer data)
 
   self->volume = g_steal_pointer (&r->volume);
   self->tilt_series = g_steal_pointer (&r->tilt_series);
+  /* Provenance belongs to the reconstructed volume only (and is not kept
+   * alive, with its volume, past it). */
+  if (self->volume != self->recon_volume)
+    {
+      g_clear_pointer (&self->recon_info, ps_recon_info_free);
+      g_clear_pointer (&self->recon_volume, ps_volume_unref);
+    }
   self->info = g_steal_pointer (&r->info);
   self->histogram = g_steal_pointer (&r->histogram);
   self->stats = r->stats;
@@ -1430,6 +1442,8 @@ ps_document_finalize (GObject *object)
   g_clear_pointer (&self->overlays, g_ptr_array_unref);
   g_clear_pointer (&self->seeds, g_array_unref);
   g_clear_pointer (&self->title, g_free);
+  g_clear_pointer (&self->recon_info, ps_recon_info_free);
+  g_clear_pointer (&self->recon_volume, ps_volume_unref);
 
   G_OBJECT_CLASS (ps_document_parent_class)->finalize (object);
 }
@@ -1608,10 +1622,70 @@ ps_document_init (PsDocument *self)
   g_action_map_add_action_entries (G_ACTION_MAP (self->actions), action_entries,
                                    G_N_ELEMENTS (action_entries), self);
   update_actions (self);
+  /* doc.subvolume, subvolume-nm, clear-subvolume, extract-subvolume. */
+  ps_subvolume_tool_add_actions (self);
 }
 
 PsDocument *
 ps_document_new (void)
 {
   return g_object_new (PS_TYPE_DOCUMENT, NULL);
+}
+
+/* ---- reconstruction provenance --------------------------------------------------- */
+
+PsReconInfo *
+ps_recon_info_copy (const PsReconInfo *info)
+{
+  PsReconInfo *copy;
+
+  g_return_val_if_fail (info != NULL, NULL);
+  copy = g_memdup2 (info, sizeof *info);
+  copy->source = g_strdup (info->source);
+  copy->angles = g_strdup (info->angles);
+  return copy;
+}
+
+void
+ps_recon_info_free (PsReconInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->source);
+  g_free (info->angles);
+  g_free (info);
+}
+
+/**
+ * ps_document_get_recon_info:
+ *
+ * Returns: (transfer none) (nullable): how the shown dataset was
+ *   reconstructed, or NULL when it was not (or another dataset is shown)
+ */
+const PsReconInfo *
+ps_document_get_recon_info (PsDocument *self)
+{
+  g_return_val_if_fail (PS_IS_DOCUMENT (self), NULL);
+  if (self->recon_info == NULL || self->volume == NULL || self->volume != self->recon_volume)
+    return NULL;
+  return self->recon_info;
+}
+
+/**
+ * ps_document_set_recon_info:
+ * @volume: (transfer none): the reconstructed volume @info describes
+ * @info: (nullable): NULL forgets it
+ */
+void
+ps_document_set_recon_info (PsDocument *self, PsVolume *volume, const PsReconInfo *info)
+{
+  g_return_if_fail (PS_IS_DOCUMENT (self));
+
+  g_clear_pointer (&self->recon_info, ps_recon_info_free);
+  g_clear_pointer (&self->recon_volume, ps_volume_unref);
+  if (info != NULL && volume != NULL)
+    {
+      self->recon_info = ps_recon_info_copy (info);
+      self->recon_volume = ps_volume_ref (volume);
+    }
 }

@@ -212,6 +212,42 @@ void          ps_document_set_seeds        (PsDocument      *self,
 const PsSeed *ps_document_get_seeds        (PsDocument      *self,
                                             gsize           *n_seeds);
 
+/* ---- reconstruction provenance (issue 7; read by sessions and CSVs) ---- */
+/* How the dataset was reconstructed (ps-reconstruct.h). Numbers are the
+ * resolved ones (defaults filled in). */
+typedef struct
+{
+  char *source;          /* the tilt-series file (NULL: in memory) */
+  char *angles;          /* the angles spec given (NULL: from the file) */
+  char method[8];        /* "wbp", "sirt", "sart" */
+  char filter[16];       /* WBP filter ("ramp", …); "" for SIRT/SART */
+  double cutoff;         /* WBP filter cut-off (fraction of Nyquist) */
+  int iterations;        /* SIRT/SART iterations run (0 for WBP) */
+  double relaxation;     /* SIRT/SART λ */
+  int subsets;           /* SART ordered subsets (0 otherwise) */
+  gboolean positivity;   /* SIRT/SART non-negativity */
+  gsize thickness;       /* slices along the beam (nz of the result) */
+  double tilt_axis_deg;  /* in-plane axis direction used */
+  gboolean tilt_axis_auto; /* … found by the search */
+  gboolean aligned;      /* shifts and axis offset aligned first */
+  gsize n_angles;
+  double angle_min, angle_max; /* degrees */
+  int n_threads;         /* 0 = the job default */
+} PsReconInfo;
+
+PsReconInfo  *ps_recon_info_copy           (const PsReconInfo *info);
+void          ps_recon_info_free           (PsReconInfo     *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PsReconInfo, ps_recon_info_free)
+
+/* The reconstruction that produced the current dataset, or NULL (another
+ * dataset is shown). @volume ties @info to that volume: the info is reported
+ * only while ps_document_get_volume() is @volume, so it can be set right
+ * after ps_document_set_volume() (whose statistics job is still running). */
+const PsReconInfo *ps_document_get_recon_info (PsDocument   *self);
+void          ps_document_set_recon_info   (PsDocument      *self,
+                                            PsVolume        *volume,
+                                            const PsReconInfo *info);
+
 /* "#rrggbb" ⇄ 0xRRGGBB (FALSE for anything else). */
 gboolean      ps_color_parse               (const char      *text,
                                             guint32         *rgb);

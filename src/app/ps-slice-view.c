@@ -415,6 +415,17 @@ draw_subvolume (PsSliceView *self, cairo_t *cr, const Geometry *g)
     }
   cairo_stroke (cr);
   cairo_set_dash (cr, NULL, 0, 0);
+  if (inside)
+    {
+      /* Handles of the subvolume tool (ps-subvolume-tool.c): corners and
+       * edge midpoints resize, the centre moves. */
+      double xs[3] = { x0, (x0 + x1) / 2, x1 }, ys[3] = { y0, (y0 + y1) / 2, y1 };
+      for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+          cairo_rectangle (cr, round (xs[i]) - 3, round (ys[j]) - 3, 6, 6);
+      set_source_rgb (cr, 0xf6d32d, 0.95);
+      cairo_fill (cr);
+    }
 }
 
 static void

@@ -13,6 +13,8 @@
 #include "ps-format.h"
 #include "ps-histogram-view.h"
 #include "ps-memory.h"
+#include "ps-reconstruct.h"
+#include "ps-subvolume-tool.h"
 #include "ps-volume-pane.h"
 #include "ps-window.h"
 
@@ -672,6 +674,20 @@ action_open_tilt_series (GtkWidget *widget, const char *name, GVariant *param)
   show_chooser (PS_WINDOW (widget), TRUE);
 }
 
+/* win.reconstruct a{sv}: the keys of ps-reconstruct.h; no dialog. */
+static void
+action_reconstruct (GtkWidget *widget, const char *name, GVariant *param)
+{
+  PsWindow *self = PS_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PsReconRun) run = NULL;
+
+  gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+  run = ps_reconstruct_start (self->document, param, NULL, &error);
+  if (run == NULL)
+    g_signal_emit_by_name (self->document, "error", _("Could not reconstruct"), error);
+}
+
 static void
 action_open_file (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -1162,6 +1178,7 @@ ps_window_class_init (PsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, action_open);
   gtk_widget_class_install_action (widget_class, "win.open-tilt-series", NULL, action_open_tilt_series);
   gtk_widget_class_install_action (widget_class, "win.open-file", "s", action_open_file);
+  gtk_widget_class_install_action (widget_class, "win.reconstruct", "a{sv}", action_reconstruct);
   gtk_widget_class_install_action (widget_class, "win.save-as", NULL, action_save_as);
   gtk_widget_class_install_action (widget_class, "win.export-slice", "s", action_export_slice);
   gtk_widget_class_install_action (widget_class, "win.export-screenshot", NULL, action_export_screenshot);
@@ -1222,6 +1239,11 @@ ps_window_init (PsWindow *self)
   ps_slice_view_set_document (self->xz_view, self->document);
   ps_slice_view_set_document (self->yz_view, self->document);
   ps_histogram_view_set_document (self->histogram, self->document);
+  ps_subvolume_tool_attach (self->xy_view);
+  ps_subvolume_tool_attach (self->xz_view);
+  ps_subvolume_tool_attach (self->yz_view);
+  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->legend_box))),
+                              ps_subvolume_panel_new (self->document), GTK_WIDGET (self->legend_box));
   {
     /* The 3D pane (branch gl). */
     GtkWidget *pane = ps_volume_pane_new ();
