@@ -14,4 +14,9 @@ run () { xvfb-run -a -s "-screen 0 1600x1000x24" "$app" "$@"; }
 run --screenshot docs/screenshots/welcome.png
 run --demo --screenshot docs/screenshots/demo.png
 LANGUAGE=zh_CN run --demo --screenshot docs/screenshots/demo-zh_CN.png
+# The reconstruction dialog and the subvolume box (issue 7): drawn by the ui
+# test that drives them (tests/test-workflow-recon.c).
+recon_test=$(dirname "$app")/../../tests/test-workflow-recon
+PORESCOPE_SCREENSHOT_DIR=docs/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" \
+  "$recon_test" -p /ui/recon/dialog -p /ui/subvolume/screenshot
 ls -l docs/screenshots

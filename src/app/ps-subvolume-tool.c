@@ -397,23 +397,19 @@ set_box (PsDocument *doc, const PsBox *b)
                                                      (gint32) b->nx, (gint32) b->ny, (gint32) b->nz));
 }
 
-static void
-tool_drag_begin (GtkGestureDrag *gesture, double x, double y, Tool *t)
+/* A press at canvas (x, y): decide what the drag does; FALSE = not ours. */
+static gboolean
+tool_begin (Tool *t, double x, double y, gboolean shift)
 {
   PsDocument *doc = ps_slice_view_get_document (t->view);
   PsVolume *vol = doc ? ps_document_get_volume (doc) : NULL;
-  GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
-  gboolean shift = (mods & GDK_SHIFT_MASK) != 0;
   gboolean has;
   gsize o[3], n[3];
 
   t->mode = 0;
   if (vol == NULL || ps_document_get_tilt_series (doc) != NULL
       || !ps_slice_view_widget_to_voxel (t->view, x, y, t->start_voxel))
-    {
-      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
-      return;
-    }
+    return FALSE;
   ps_slice_axes (ps_slice_view_get_orientation (t->view), &t->col, &t->row);
   t->normal = ps_slice_normal_axis (ps_slice_view_get_orientation (t->view));
   has = ps_document_get_subvolume (doc, &t->start);
@@ -450,27 +446,24 @@ tool_drag_begin (GtkGestureDrag *gesture, double x, double y, Tool *t)
         t->start = ps_box_full (vol->nx, vol->ny, vol->nz);
     }
   if (t->mode == 0)
-    {
-      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
-      return;
-    }
-  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+    return FALSE;
   gtk_widget_set_cursor_from_name (ps_slice_view_get_canvas (t->view), t->mode == MOVE ? "move" : "crosshair");
+  return TRUE;
 }
 
+/* The pointer now at canvas (x, y). */
 static void
-tool_drag_update (GtkGestureDrag *gesture, double dx, double dy, Tool *t)
+tool_update (Tool *t, double x, double y)
 {
   PsDocument *doc = ps_slice_view_get_document (t->view);
   PsVolume *vol = doc ? ps_document_get_volume (doc) : NULL;
-  double sx, sy, v[3];
+  double v[3];
   gsize o[3], n[3], dim[3];
   PsBox b;
 
   if (t->mode == 0 || vol == NULL)
     return;
-  gtk_gesture_drag_get_start_point (gesture, &sx, &sy);
-  if (!ps_slice_view_widget_to_voxel (t->view, sx + dx, sy + dy, v))
+  if (!ps_slice_view_widget_to_voxel (t->view, x, y, v))
     return;
   dim[0] = vol->nx;
   dim[1] = vol->ny;
@@ -527,11 +520,49 @@ tool_drag_update (GtkGestureDrag *gesture, double dx, double dy, Tool *t)
 }
 
 static void
-tool_drag_end (GtkGestureDrag *gesture, double dx, double dy, Tool *t)
+tool_end (Tool *t)
 {
   if (t->mode != 0)
     gtk_widget_set_cursor (ps_slice_view_get_canvas (t->view), NULL);
   t->mode = 0;
+}
+
+static void
+tool_drag_begin (GtkGestureDrag *gesture, double x, double y, Tool *t)
+{
+  GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
+  /* Claiming here, in the capture phase, denies the view's own drag (pan)
+   * and click (crosshair) for this press. */
+  gtk_gesture_set_state (GTK_GESTURE (gesture), tool_begin (t, x, y, (mods & GDK_SHIFT_MASK) != 0)
+                                                  ? GTK_EVENT_SEQUENCE_CLAIMED
+                                                  : GTK_EVENT_SEQUENCE_DENIED);
+}
+
+static void
+tool_drag_update (GtkGestureDrag *gesture, double dx, double dy, Tool *t)
+{
+  double sx, sy;
+  if (gtk_gesture_drag_get_start_point (gesture, &sx, &sy))
+    tool_update (t, sx + dx, sy + dy);
+}
+
+static void
+tool_drag_end (GtkGestureDrag *gesture, double dx, double dy, Tool *t)
+{
+  tool_end (t);
+}
+
+gboolean
+_ps_subvolume_tool_drag (PsSliceView *view, double x0, double y0, double x1, double y1, gboolean shift)
+{
+  Tool *t = g_object_get_data (G_OBJECT (view), "ps-subvolume-tool");
+  g_return_val_if_fail (t != NULL, FALSE);
+  if (!tool_begin (t, x0, y0, shift))
+    return FALSE;
+  tool_update (t, (x0 + x1) / 2, (y0 + y1) / 2);
+  tool_update (t, x1, y1);
+  tool_end (t);
+  return TRUE;
 }
 
 void
@@ -548,5 +579,6 @@ ps_subvolume_tool_attach (PsSliceView *view)
   g_signal_connect (drag, "drag-update", G_CALLBACK (tool_drag_update), t);
   g_signal_connect (drag, "drag-end", G_CALLBACK (tool_drag_end), t);
   g_object_set_data_full (G_OBJECT (drag), "tool", t, g_free);
+  g_object_set_data (G_OBJECT (view), "ps-subvolume-tool", t);
   gtk_widget_add_controller (ps_slice_view_get_canvas (view), GTK_EVENT_CONTROLLER (drag));
 }

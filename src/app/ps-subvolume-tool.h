@@ -41,4 +41,13 @@ GtkWidget *ps_subvolume_panel_new          (PsDocument  *doc);
 char      *ps_subvolume_tool_format_extent (PsDocument  *doc,
                                             const PsBox *box);
 
+/* For tests: a primary-button drag from canvas (x0, y0) to (x1, y1), as the
+ * gesture runs it; FALSE when the press is not the tool's (the view pans). */
+gboolean   _ps_subvolume_tool_drag         (PsSliceView *view,
+                                            double       x0,
+                                            double       y0,
+                                            double       x1,
+                                            double       y1,
+                                            gboolean     shift);
+
 G_END_DECLS

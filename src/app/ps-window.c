@@ -13,6 +13,7 @@
 #include "ps-format.h"
 #include "ps-histogram-view.h"
 #include "ps-memory.h"
+#include "ps-reconstruct-dialog.h"
 #include "ps-reconstruct.h"
 #include "ps-subvolume-tool.h"
 #include "ps-volume-pane.h"
@@ -668,10 +669,13 @@ action_open (GtkWidget *widget, const char *name, GVariant *param)
   show_chooser (PS_WINDOW (widget), FALSE);
 }
 
+/* Open Tilt Series…: the reconstruction dialog (which can also just view
+ * the images). */
 static void
 action_open_tilt_series (GtkWidget *widget, const char *name, GVariant *param)
 {
-  show_chooser (PS_WINDOW (widget), TRUE);
+  PsWindow *self = PS_WINDOW (widget);
+  gtk_window_present (GTK_WINDOW (ps_reconstruct_dialog_new (GTK_WINDOW (self), self->document)));
 }
 
 /* win.reconstruct a{sv}: the keys of ps-reconstruct.h; no dialog. */
