@@ -674,8 +674,14 @@ ps_analysis_format_summary_json (const PsAnalysisResult *r, const PsAnalysisSour
   json_builder_end_object (b);
 
   g_autoptr(JsonNode) root = json_builder_get_root (b);
+  return ps_json_to_string (root);
+}
+
+char *
+ps_json_to_string (JsonNode *node)
+{
   GString *s = g_string_new (NULL);
-  json_node (s, root, 0);
+  json_node (s, node, 0);
   g_string_append_c (s, '\n');
   return g_string_free (s, FALSE);
 }

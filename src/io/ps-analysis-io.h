@@ -41,6 +41,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "ps-analysis.h"
 #include "ps-status.h"
@@ -109,6 +110,10 @@ char *ps_analysis_format_summary_json (const PsAnalysisResult *result, const PsA
 /* Write every file into @outdir (created if needed) as described above. */
 gboolean ps_analysis_write (const PsAnalysisResult *result, const PsAnalysisSource *source,
                             const char *outdir, const PsProgress *progress, GError **error);
+
+/* @node as indented JSON text with numbers in shortest round-trip form
+ * (json-glib's own printer uses %.17g) and NaN/Inf as null; ends in '\n'. */
+char *ps_json_to_string (JsonNode *node);
 
 /* File names written by ps_analysis_write(), NULL-terminated. */
 extern const char *const ps_analysis_file_names[];
