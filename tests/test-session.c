@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "ps-error.h"
-#include "ps-session.h"
+#include "ps-session-analysis.h"
 #include "ps-test-util.h"
 
 static PsSession *

@@ -27,7 +27,7 @@
 #include "ps-cli-commands.h"
 #include "ps-cli-common.h"
 #include "ps-error.h"
-#include "ps-session.h"
+#include "ps-session-analysis.h"
 #include "ps-sirt.h"
 #include "ps-strtod.h"
 #include "ps-volume-io.h"

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "ps-session.h"
+#include "ps-session-analysis.h"
 
 #include <gio/gio.h>
 #include <glib/gi18n.h>
@@ -28,6 +29,7 @@ ps_session_new (void)
   s->seeds_add = g_array_new (FALSE, FALSE, sizeof (double[3]));
   s->seeds_remove = g_array_new (FALSE, FALSE, sizeof (double[3]));
   s->merges = g_array_new (FALSE, FALSE, sizeof (PsMergeEdit));
+  G_STATIC_ASSERT (sizeof (PsMergeEdit) == 6 * sizeof (double));
   ps_session_set_params (s, &p);
   s->carbon_rgb = 0x2f6fdb;
   s->pore_rgb = 0x9a9a9a;
@@ -55,7 +57,7 @@ ps_session_to_params (const PsSession *s, PsAnalysisParams *p)
 {
   ps_analysis_params_init (p);
   p->subvolume = s->subvolume;
-  p->smooth = s->smooth;
+  p->smooth = (PsSmoothKind) s->smooth;
   p->smooth_sigma_nm = s->smooth_sigma_nm;
   p->threshold_auto = s->threshold_auto != FALSE;
   p->threshold = s->threshold;
@@ -77,7 +79,7 @@ void
 ps_session_set_params (PsSession *s, const PsAnalysisParams *p)
 {
   s->subvolume = p->subvolume;
-  s->smooth = p->smooth;
+  s->smooth = (int) p->smooth;
   s->smooth_sigma_nm = p->smooth_sigma_nm;
   s->threshold_auto = p->threshold_auto;
   s->threshold = p->threshold;
@@ -311,7 +313,7 @@ ps_session_to_json (const PsSession *s, const char *session_path)
   for (int i = 0; i < 6; i++)
     json_builder_add_int_value (b, (gint64) box[i]);
   json_builder_end_array (b);
-  add_str (b, "smoothing", smooth_names[s->smooth]);
+  add_str (b, "smoothing", smooth_names[s->smooth >= 0 && s->smooth < 3 ? s->smooth : 0]);
   add_d (b, "smooth_sigma_nm", s->smooth_sigma_nm);
   json_builder_set_member_name (b, "threshold");
   if (s->threshold_auto)
@@ -734,7 +736,7 @@ read_analysis (Reader *r, PsSession *s, JsonObject *o)
       gboolean found = FALSE;
       for (gsize i = 0; i < G_N_ELEMENTS (smooth_names); i++)
         if (g_str_equal (smooth, smooth_names[i]))
-          s->smooth = (PsSmoothKind) i, found = TRUE;
+          s->smooth = (int) i, found = TRUE;
       if (!found)
         fail (r, w, _("“smoothing” must be “none”, “gaussian” or “median3”"));
     }

@@ -37,8 +37,7 @@
 
 #include <glib.h>
 
-#include "ps-analysis-io.h"
-#include "ps-analysis.h"
+#include "ps-volume.h"
 
 G_BEGIN_DECLS
 
@@ -70,7 +69,7 @@ typedef struct
 
   /* analysis */
   PsBox subvolume;              /* voxels; all zero = the whole volume */
-  PsSmoothKind smooth;
+  int smooth;                   /* PsSmoothKind */
   double smooth_sigma_nm;       /* ≤ 0 = the default */
   gboolean threshold_auto;
   double threshold;
@@ -80,7 +79,7 @@ typedef struct
   double histogram_bin_nm;      /* ≤ 0 = automatic */
   GArray *seeds_add;            /* double[3] each, nm */
   GArray *seeds_remove;         /* double[3] each, nm */
-  GArray *merges;               /* PsMergeEdit */
+  GArray *merges;               /* double[6] each: a then b, nm (PsMergeEdit's layout) */
 
   /* view */
   guint32 carbon_rgb, pore_rgb; /* 0xRRGGBB */
@@ -97,7 +96,9 @@ typedef struct
 } PsSession;
 
 /* A session with the defaults of a new analysis (ps_analysis_params_init)
- * and the default colours. */
+ * and the default colours. The analysis side (PsAnalysisParams,
+ * PsAnalysisSource) is in ps-session-analysis.h, so this header can be used
+ * next to the application's own types. */
 PsSession *ps_session_new (void);
 void ps_session_free (PsSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PsSession, ps_session_free)
@@ -121,16 +122,6 @@ const char *ps_session_missing_data (const PsSession *session);
  * @new_path. Every data path in the same folder as @old_path, or below it,
  * moves along, so a moved dataset folder is fixed with one question. */
 void ps_session_relocate (PsSession *session, const char *old_path, const char *new_path);
-
-/* Analysis parameters from the session (arrays borrowed from @session;
- * n_threads = 0). */
-void ps_session_to_params (const PsSession *session, PsAnalysisParams *params);
-/* Set the analysis fields of @session from @params (arrays copied). */
-void ps_session_set_params (PsSession *session, const PsAnalysisParams *params);
-
-/* Provenance for ps_analysis_write(): the canonical volume path and the
- * reconstruction. Strings borrowed from @session. */
-void ps_session_to_source (const PsSession *session, PsAnalysisSource *source);
 
 /* "a/b" relative to folder @dir ("../x/y" allowed), or NULL when the two
  * share no folder but the root. Both absolute. */

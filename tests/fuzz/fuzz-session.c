@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz-targets.h"
-#include "ps-session.h"
+#include "ps-session-analysis.h"
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
