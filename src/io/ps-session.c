@@ -819,8 +819,7 @@ ps_session_parse (const char *data, gsize len, const char *name, const char *bas
   Reader r = { name ? name : "session", base_dir, error, FALSE };
   if (len > PS_SESSION_MAX_BYTES)
     {
-      g_set_error (error, PS_ERROR, PS_ERROR_CODE_TOO_LARGE, _("%s: too large for a session file (%" G_GSIZE_FORMAT
-                                                                " bytes)"), r.name, len);
+      g_set_error (error, PS_ERROR, PS_ERROR_CODE_TOO_LARGE, _("%s: too large for a session file"), r.name);
       return NULL;
     }
   if (memchr (data, '\0', len) != NULL || !g_utf8_validate (data, (gssize) len, NULL))
@@ -888,9 +887,10 @@ ps_session_parse (const char *data, gsize len, const char *name, const char *bas
     return NULL;
   if (version > PS_SESSION_VERSION)
     {
+      g_autofree char *v = g_strdup_printf ("%" G_GINT64_FORMAT, version);
       g_set_error (error, PS_ERROR, PS_ERROR_CODE_UNSUPPORTED_FORMAT,
-                   _("%s: session format version %" G_GINT64_FORMAT " was written by a newer Porescope "
-                     "(this one reads version %d)"), r.name, version, PS_SESSION_VERSION);
+                   _("%s: session format version %s was written by a newer Porescope "
+                     "(this one reads version %d)"), r.name, v, PS_SESSION_VERSION);
       return NULL;
     }
   static const char *const known[] = { "format", "version", "program_version", "data", "reconstruction",
