@@ -13,10 +13,22 @@
  * GL_TIME_ELAPSED where the driver has it; one warm-up frame per size and
  * mode, then --frames orbit poses; prints one JSON object per line.
  * Needs a display (xvfb-run with LIBGL_ALWAYS_SOFTWARE=1 for llvmpipe).
+ *
+ * bench-3d-egl is the same program built without GTK (PS_BENCH_EGL): it gets
+ * its OpenGL 3.3 core context from EGL without any display server — the
+ * first EGL device (EGL_EXT_platform_device: a GPU, or Mesa's software
+ * device), else Mesa's surfaceless platform — so it runs on a headless GPU
+ * machine where neither X nor GTK is installed.
  */
 #include "config.h"
 
+#ifdef PS_BENCH_EGL
+#include <epoxy/egl.h>
+#include <epoxy/gl.h>
+#include <gio/gio.h>
+#else
 #include <gtk/gtk.h>
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +102,55 @@ cmp_double (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
+#ifdef PS_BENCH_EGL
+/* A current OpenGL 3.3 core context without a surface (we draw into FBOs). */
+static gboolean
+make_egl_context (GError **error)
+{
+  EGLDisplay dpy = EGL_NO_DISPLAY;
+  EGLint major, minor, n_configs = 0;
+  EGLConfig config;
+  EGLContext ctx;
+  const EGLint config_attribs[] = { EGL_SURFACE_TYPE, EGL_PBUFFER_BIT, EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT,
+                                    EGL_RED_SIZE, 8, EGL_GREEN_SIZE, 8, EGL_BLUE_SIZE, 8, EGL_NONE };
+  const EGLint context_attribs[] = { EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 3,
+                                     EGL_CONTEXT_OPENGL_PROFILE_MASK, EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
+                                     EGL_NONE };
+  const char *client_ext = eglQueryString (EGL_NO_DISPLAY, EGL_EXTENSIONS);
+
+  if (client_ext != NULL && strstr (client_ext, "EGL_EXT_platform_device") != NULL)
+    {
+      EGLDeviceEXT devices[8];
+      EGLint n_devices = 0;
+      if (eglQueryDevicesEXT (G_N_ELEMENTS (devices), devices, &n_devices) && n_devices > 0)
+        dpy = eglGetPlatformDisplayEXT (EGL_PLATFORM_DEVICE_EXT, devices[0], NULL);
+    }
+  if (dpy == EGL_NO_DISPLAY && client_ext != NULL && strstr (client_ext, "EGL_MESA_platform_surfaceless") != NULL)
+    dpy = eglGetPlatformDisplayEXT (EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
+  if (dpy == EGL_NO_DISPLAY || !eglInitialize (dpy, &major, &minor))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "no EGL display (error 0x%x)", eglGetError ());
+      return FALSE;
+    }
+  if (!eglBindAPI (EGL_OPENGL_API) || !eglChooseConfig (dpy, config_attribs, &config, 1, &n_configs) ||
+      n_configs < 1)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "EGL %d.%d has no OpenGL config (error 0x%x)",
+                   major, minor, eglGetError ());
+      return FALSE;
+    }
+  ctx = eglCreateContext (dpy, config, EGL_NO_CONTEXT, context_attribs);
+  if (ctx == EGL_NO_CONTEXT || !eglMakeCurrent (dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, ctx))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "no surfaceless OpenGL 3.3 core context (error 0x%x)",
+                   eglGetError ());
+      return FALSE;
+    }
+  g_print ("{\"egl_vendor\": \"%s\", \"egl_version\": \"%d.%d\"}\n", eglQueryString (dpy, EGL_VENDOR), major, minor);
+  return TRUE;
+}
+#endif
+
 int
 main (int argc, char **argv)
 {
@@ -120,7 +181,9 @@ main (int argc, char **argv)
   g_autofree char *raw_path = NULL;
   g_autoptr(PsVolume) vol = NULL;
   g_autoptr(PsLabels) pores = NULL;
+#ifndef PS_BENCH_EGL
   g_autoptr(GdkGLContext) context = NULL;
+#endif
   g_autoptr(PsGlRenderer) renderer = NULL;
   g_autoptr(PsGlVolumeData) data = NULL;
   PsGlVolumeLimits limits;
@@ -218,6 +281,13 @@ main (int argc, char **argv)
   g_clear_pointer (&raw, g_free);
   g_clear_pointer (&lab, g_free);
 
+#ifdef PS_BENCH_EGL
+  if (!make_egl_context (&error))
+    {
+      g_printerr ("bench-3d: %s\n", error->message);
+      return 1;
+    }
+#else
   if (!gtk_init_check ())
     {
       g_printerr ("bench-3d: needs a display (xvfb-run)\n");
@@ -230,6 +300,7 @@ main (int argc, char **argv)
       return 1;
     }
   gdk_gl_context_make_current (context);
+#endif
   g_print ("{\"renderer\": \"porescope\", \"gl_renderer\": \"%s\", \"gl_version\": \"%s\"}\n",
            (const char *) glGetString (GL_RENDERER), (const char *) glGetString (GL_VERSION));
   renderer = ps_gl_renderer_new (&error);
