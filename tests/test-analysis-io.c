@@ -335,8 +335,11 @@ test_write_folder (void)
   /* And a successful overwrite replaces everything. */
   g_assert_true (ps_analysis_write (r2, &src, dir, NULL, &error));
   g_autofree char *csv_new = read_all (dir, "pores.csv");
-  g_autofree char *expect = ps_analysis_format_objects_csv (r2, PS_ANALYSIS_PHASE_PORES);
+  g_autofree char *expect = ps_analysis_format_file (r2, &src, "pores.csv");
   g_assert_cmpstr (csv_new, ==, expect);
+  g_autofree char *data = ps_analysis_format_objects_csv (r2, PS_ANALYSIS_PHASE_PORES);
+  g_assert_true (g_str_has_suffix (csv_new, data));
+  g_assert_nonnull (strstr (csv_new, "# input_sha256: unavailable\r\n"));   /* /data/in.tif does not exist */
   g_assert_cmpuint (count_entries (dir), ==, 10);
 
   /* An output "folder" that is a file. */
@@ -348,6 +351,108 @@ test_write_folder (void)
   ps_analysis_result_free (r2);
 }
 
+/* Every CSV = `# key: value` preamble + the data unchanged; the preamble
+ * names the input with its SHA-256 (checked against GChecksum over the
+ * bytes read separately), the reconstruction, voxel size, subvolume,
+ * threshold, h and connectivity of the result. */
+static void
+test_provenance (void)
+{
+  g_autoptr(PsVolume) v = make_volume ();
+  PsAnalysisResult *r = analyse (v, 0.3);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *input = ps_test_tmp_path ("in\nput.bin");
+  const char bytes[] = "not really a volume, but bytes to hash";
+  g_assert_true (g_file_set_contents (input, bytes, sizeof bytes - 1, NULL));
+  g_autofree char *expect_sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) bytes,
+                                                             sizeof bytes - 1);
+  g_autofree char *sha = ps_file_sha256 (input, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sha, ==, expect_sha);
+  g_assert_null (ps_file_sha256 ("/nonexistent/x.tif", NULL, &error));
+  g_assert_nonnull (strstr (error->message, "/nonexistent/x.tif"));
+  g_clear_error (&error);
+
+  PsAnalysisSource src = { .input_path = input, .tilt_series_path = "/data/tilt.mrc", .n_tilts = 76,
+                           .tilt_first_deg = -75, .tilt_last_deg = 75, .recon_method = "sirt",
+                           .recon_iterations = 30 };
+  g_autofree char *dir = ps_test_tmp_path ("prov");
+  g_assert_true (ps_analysis_write (r, &src, dir, NULL, &error));
+  g_assert_no_error (error);
+  for (int i = 0; ps_analysis_file_names[i]; i++)
+    {
+      const char *name = ps_analysis_file_names[i];
+      if (!g_str_has_suffix (name, ".csv"))
+        continue;
+      g_autofree char *text = read_all (dir, name);
+      g_auto(GStrv) lines = g_strsplit (text, "\r\n", -1);
+      GHashTable *kv = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      guint n = 0;
+      for (; lines[n] != NULL && lines[n][0] == '#'; n++)
+        {
+          g_assert_true (g_str_has_prefix (lines[n], "# "));
+          const char *colon = strstr (lines[n], ": ");
+          g_assert_nonnull (colon);
+          g_assert_null (strchr (lines[n], '\n'));
+          g_hash_table_insert (kv, g_strndup (lines[n] + 2, (gsize) (colon - lines[n] - 2)), g_strdup (colon + 2));
+        }
+      g_assert_cmpuint (n, >=, 20);
+      /* The rest is the data exactly as before the preamble existed. */
+      g_autofree char *rest = g_strjoinv ("\r\n", lines + n);
+      g_autofree char *data = NULL;
+      if (g_str_equal (name, "pores.csv"))
+        data = ps_analysis_format_objects_csv (r, PS_ANALYSIS_PHASE_PORES);
+      else if (g_str_equal (name, "carbon.csv"))
+        data = ps_analysis_format_objects_csv (r, PS_ANALYSIS_PHASE_CARBON);
+      else if (g_str_equal (name, "network_nodes.csv"))
+        data = ps_analysis_format_nodes_csv (r);
+      else if (g_str_equal (name, "network_throats.csv"))
+        data = ps_analysis_format_throats_csv (r);
+      else if (g_str_equal (name, "histogram_pores.csv"))
+        data = ps_analysis_format_histogram_csv (r, PS_ANALYSIS_PHASE_PORES);
+      else if (g_str_equal (name, "histogram_carbon.csv"))
+        data = ps_analysis_format_histogram_csv (r, PS_ANALYSIS_PHASE_CARBON);
+      else
+        data = ps_analysis_format_sweep_csv (r);
+      g_assert_cmpstr (rest, ==, data);
+
+      g_assert_cmpstr (g_hash_table_lookup (kv, "program"), ==, "Porescope");
+      g_assert_cmpstr (g_hash_table_lookup (kv, "version"), ==, PACKAGE_VERSION);
+      g_autofree char *escaped = g_strdup (input);
+      *strchr (escaped, '\n') = '\0';
+      g_autofree char *expect_input = g_strconcat (escaped, "\\x0aput.bin", NULL);
+      g_assert_cmpstr (g_hash_table_lookup (kv, "input"), ==, expect_input);
+      g_assert_cmpstr (g_hash_table_lookup (kv, "input_sha256"), ==, expect_sha);
+      g_assert_cmpstr (g_hash_table_lookup (kv, "tilt_series"), ==, "/data/tilt.mrc");
+      g_assert_cmpstr (g_hash_table_lookup (kv, "tilt_range_deg"), ==, "-75 75 (76 images)");
+      g_assert_cmpstr (g_hash_table_lookup (kv, "reconstruction"), ==, "sirt");
+      g_assert_cmpstr (g_hash_table_lookup (kv, "reconstruction_iterations"), ==, "30");
+      g_assert_cmpstr (g_hash_table_lookup (kv, "voxel_size_nm"), ==, "0.7 0.7 1.1");
+      g_assert_cmpstr (g_hash_table_lookup (kv, "volume_size_voxels"), ==, "40 36 32");
+      g_assert_cmpstr (g_hash_table_lookup (kv, "subvolume_origin_voxels"), ==, "0 0 0");
+      g_assert_cmpstr (g_hash_table_lookup (kv, "subvolume_size_voxels"), ==, "40 36 32");
+      g_assert_cmpstr (g_hash_table_lookup (kv, "subvolume_origin_nm"), ==, "0 0 0");
+      g_assert_cmpstr (g_hash_table_lookup (kv, "subvolume_size_nm"), ==, "28 25.2 35.2");
+      g_assert_cmpstr (g_hash_table_lookup (kv, "threshold_mode"), ==, "otsu");
+      g_assert_cmpfloat (g_ascii_strtod (g_hash_table_lookup (kv, "threshold"), NULL), ==, r->threshold);
+      g_assert_cmpfloat (g_ascii_strtod (g_hash_table_lookup (kv, "h_nm"), NULL), ==, 0.3);
+      g_assert_cmpstr (g_hash_table_lookup (kv, "connectivity"), ==, "26");
+      g_assert_cmpstr (g_hash_table_lookup (kv, "seeds_added"), ==, "0");
+      g_hash_table_unref (kv);
+    }
+  /* summary.json carries the checksum and the reconstruction too. */
+  g_autofree char *json = read_all (dir, "summary.json");
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (parser, json, -1, &error));
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (o, "input_sha256"), ==, expect_sha);
+  JsonObject *rec = json_object_get_object_member (o, "reconstruction");
+  g_assert_cmpstr (json_object_get_string_member (rec, "method"), ==, "sirt");
+  g_assert_cmpint (json_object_get_int_member (rec, "iterations"), ==, 30);
+  g_assert_cmpint (json_object_get_int_member (rec, "n_tilts"), ==, 76);
+  ps_analysis_result_free (r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -356,5 +461,6 @@ main (int argc, char **argv)
   g_test_add_func ("/io/analysis/locale", test_locale);
   g_test_add_func ("/io/analysis/summary", test_summary);
   g_test_add_func ("/io/analysis/write-folder", test_write_folder);
+  g_test_add_func ("/io/analysis/provenance", test_provenance);
   return g_test_run ();
 }

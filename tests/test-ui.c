@@ -9,6 +9,7 @@
  * ps-slice-render.h, written out here, not from the renderer. */
 #include "config.h"
 
+#include <adwaita.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "ps-export.h"
 #include "ps-histogram-view.h"
 #include "ps-preferences-window.h"
+#include "ps-session-ui.h"
 #include "ps-slice-view-private.h"
 #include "ps-test-util.h"
 #include "ps-volume-io.h"
@@ -632,6 +634,115 @@ test_open_file_and_malformed (void)
   destroy_window (win);
 }
 
+/* The message dialog over @win (NULL if none); closes it when @close. */
+static AdwMessageDialog *
+find_message_dialog (PsWindow *win)
+{
+  GListModel *tops = gtk_window_get_toplevels ();
+  for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
+    {
+      g_autoptr (GObject) w = g_list_model_get_item (tops, i);
+      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_window_get_transient_for (GTK_WINDOW (w)) == GTK_WINDOW (win)
+          && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return ADW_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
+/* Save Session → Open Session in a new window gives the same dataset,
+ * subvolume, window/level, crosshair and colours; a damaged session shows
+ * "FILE: why" and changes nothing; moved data asks for its new place. */
+static void
+test_session_round_trip (void)
+{
+  PsWindow *win = ps_window_new (GTK_APPLICATION (app));
+  PsDocument *doc = ps_window_get_document (win);
+  g_autoptr (PsVolume) vol = make_volume ();
+  g_autofree char *dir = ps_test_tmp_path ("session-ui");
+  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (data_dir, 0755), ==, 0);
+  g_autofree char *good = g_build_filename (data_dir, "pattern.tif", NULL);
+  g_autofree char *session = g_build_filename (dir, "study.porescope", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) good_file = g_file_new_for_path (good);
+
+  gtk_window_present (GTK_WINDOW (win));
+  g_assert_true (ps_volume_save (vol, good, NULL, NULL, &error));
+  ps_window_open_file (win, good_file, NULL);
+  wait_idle (doc);
+  wait_settled (win);
+  PsBox box = { 2, 3, 4, 20, 16, 10 };
+  ps_document_set_subvolume (doc, &box);
+  ps_document_set_window (doc, 0.125, 0.75);
+  ps_document_set_crosshair (doc, 7, 9, 11);
+  g_object_set (doc, "carbon-color", "#123456", "pore-color", "#abcdef", NULL);
+  g_assert_true (ps_session_ui_save_path (doc, NULL, session, &error));
+  g_assert_no_error (error);
+  g_object_set (doc, "carbon-color", "#2f6fdb", "pore-color", "#9a9a9a", NULL);
+
+  PsWindow *win2 = ps_window_new (GTK_APPLICATION (app));
+  PsDocument *doc2 = ps_window_get_document (win2);
+  gtk_window_present (GTK_WINDOW (win2));
+  ps_session_ui_open_path (GTK_WINDOW (win2), doc2, NULL, session);
+  wait_idle (doc2);
+  wait_settled (win2);
+  PsVolume *loaded = ps_document_get_volume (doc2);
+  g_assert_nonnull (loaded);
+  g_assert_cmpfloat (ps_volume_get (loaded, 5, 6, 7), ==, pattern (5, 6, 7));
+  PsBox box2;
+  g_assert_true (ps_document_get_subvolume (doc2, &box2));
+  g_assert_cmpmem (&box, sizeof box, &box2, sizeof box2);
+  double lo, hi;
+  ps_document_get_window (doc2, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0.125);
+  g_assert_cmpfloat (hi, ==, 0.75);
+  gsize c[3];
+  ps_document_get_crosshair (doc2, c);
+  g_assert_cmpuint (c[0], ==, 7);
+  g_assert_cmpuint (c[1], ==, 9);
+  g_assert_cmpuint (c[2], ==, 11);
+  g_autofree char *carbon = NULL;
+  g_object_get (doc2, "carbon-color", &carbon, NULL);
+  g_assert_cmpstr (carbon, ==, "#123456");
+  g_object_set (doc2, "carbon-color", "#2f6fdb", "pore-color", "#9a9a9a", NULL);
+  /* Saving the reopened session gives the same file. */
+  g_autofree char *session2 = g_build_filename (dir, "again.porescope", NULL);
+  g_autofree char *t1 = NULL, *t2 = NULL;
+  g_object_set (doc2, "carbon-color", "#123456", "pore-color", "#abcdef", NULL);
+  g_assert_true (ps_session_ui_save_path (doc2, NULL, session2, &error));
+  g_object_set (doc2, "carbon-color", "#2f6fdb", "pore-color", "#9a9a9a", NULL);
+  g_assert_true (g_file_get_contents (session, &t1, NULL, NULL));
+  g_assert_true (g_file_get_contents (session2, &t2, NULL, NULL));
+  g_assert_cmpstr (t1, ==, t2);
+
+  /* A damaged session: an error dialog naming the file, nothing changes. */
+  g_autofree char *bad = g_build_filename (dir, "bad.porescope", NULL);
+  g_assert_true (g_file_set_contents (bad, t1, (gssize) strlen (t1) / 2, NULL));
+  ps_session_ui_open_path (GTK_WINDOW (win2), doc2, NULL, bad);
+  spin ();
+  AdwMessageDialog *dialog = find_message_dialog (win2);
+  g_assert_nonnull (dialog);
+  g_assert_true (g_str_has_prefix (adw_message_dialog_get_body (dialog), bad));
+  g_assert_true (ps_document_get_volume (doc2) == loaded);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  spin ();
+
+  /* The data moved: the session asks where it is now. */
+  g_autofree char *moved = g_build_filename (dir, "moved", NULL);
+  g_assert_cmpint (g_rename (data_dir, moved), ==, 0);
+  ps_session_ui_open_path (GTK_WINDOW (win2), doc2, NULL, session);
+  spin ();
+  dialog = find_message_dialog (win2);
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "pattern.tif"));
+  g_assert_true (adw_message_dialog_has_response (dialog, "locate"));
+  adw_message_dialog_response (dialog, "cancel");
+  spin ();
+  g_assert_true (ps_document_get_volume (doc2) == loaded);
+  destroy_window (win2);
+  destroy_window (win);
+}
+
 static void
 test_cancel_load (void)
 {
@@ -989,6 +1100,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/views/subvolume-and-seeds", test_subvolume_and_seeds);
   g_test_add_func ("/ui/window/open-and-malformed-file", test_open_file_and_malformed);
   g_test_add_func ("/ui/window/cancel-load", test_cancel_load);
+  g_test_add_func ("/ui/session/round-trip", test_session_round_trip);
   g_test_add_func ("/ui/window/run-job", test_run_job);
   g_test_add_func ("/ui/window/tilt-series", test_tilt_series);
   g_test_add_func ("/ui/window/demo", test_demo);

@@ -17,6 +17,7 @@
 #include "ps-reconstruct.h"
 #include "ps-subvolume-tool.h"
 #include "ps-volume-pane.h"
+#include "ps-session-ui.h"
 #include "ps-window.h"
 
 /* How many recent files the menu and the welcome page list. */
@@ -364,6 +365,7 @@ update_actions (PsWindow *self)
   gboolean has = ps_document_get_volume (self->document) != NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-as", has);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-session", has);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-slice", has);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.zoom-fit", has);
 }
@@ -825,6 +827,31 @@ action_export_screenshot (GtkWidget *widget, const char *name, GVariant *param)
   show_save_chooser (self, "screenshot", _("Save Window Screenshot"), suggested);
 }
 
+/* The 3D view inside the volume pane (NULL before it is built). */
+static PsVolumeView *
+window_volume_view (PsWindow *self)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (self->volume_pane)); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    if (PS_IS_VOLUME_PANE (c))
+      return ps_volume_pane_get_view (PS_VOLUME_PANE (c));
+  return NULL;
+}
+
+static void
+action_save_session (GtkWidget *widget, const char *name, GVariant *param)
+{
+  PsWindow *self = PS_WINDOW (widget);
+  ps_session_ui_save (GTK_WINDOW (self), self->document, window_volume_view (self));
+}
+
+static void
+action_open_session (GtkWidget *widget, const char *name, GVariant *param)
+{
+  PsWindow *self = PS_WINDOW (widget);
+  ps_session_ui_open (GTK_WINDOW (self), self->document, window_volume_view (self));
+}
+
 static void
 action_dismiss_error (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -1187,6 +1214,8 @@ ps_window_class_init (PsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.export-slice", "s", action_export_slice);
   gtk_widget_class_install_action (widget_class, "win.export-screenshot", NULL, action_export_screenshot);
   gtk_widget_class_install_action (widget_class, "win.dismiss-error", NULL, action_dismiss_error);
+  gtk_widget_class_install_action (widget_class, "win.save-session", NULL, action_save_session);
+  gtk_widget_class_install_action (widget_class, "win.open-session", NULL, action_open_session);
   gtk_widget_class_install_action (widget_class, "win.zoom-fit", NULL, action_zoom_fit);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);

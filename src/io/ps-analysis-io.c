@@ -166,6 +166,209 @@ ps_analysis_format_sweep_csv (const PsAnalysisResult *r)
   return g_string_free (s, FALSE);
 }
 
+/* ---- provenance ---------------------------------------------------------- */
+
+/* One line per value, whatever the path holds: control characters (a
+ * newline in a file name would end the comment line) become \xNN, and a
+ * backslash is doubled so the escaping can be undone. */
+static char *
+prov_escape (const char *v)
+{
+  g_autofree char *valid = g_utf8_make_valid (v, -1);
+  GString *s = g_string_new (NULL);
+  for (const unsigned char *p = (const unsigned char *) valid; *p; p++)
+    {
+      if (*p == '\\')
+        g_string_append (s, "\\\\");
+      else if (*p < 0x20 || *p == 0x7f)
+        g_string_append_printf (s, "\\x%02x", *p);
+      else
+        g_string_append_c (s, (char) *p);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+prov_add (GPtrArray *kv, const char *key, const char *value)
+{
+  g_ptr_array_add (kv, g_strdup (key));
+  g_ptr_array_add (kv, prov_escape (value));
+}
+
+static void
+prov_num (GString *s, double v)
+{
+  char buf[64];
+  if (isnan (v))
+    g_string_append (s, "nan");
+  else if (isinf (v))
+    g_string_append (s, v > 0 ? "inf" : "-inf");
+  else
+    g_string_append (s, ps_ascii_dtostr (buf, sizeof buf, v));
+}
+
+/* "a b c": space-separated, so no comma splits a spreadsheet cell. */
+static void
+prov_add_vec3 (GPtrArray *kv, const char *key, double a, double b, double c)
+{
+  GString *s = g_string_new (NULL);
+  prov_num (s, a), g_string_append_c (s, ' ');
+  prov_num (s, b), g_string_append_c (s, ' ');
+  prov_num (s, c);
+  prov_add (kv, key, s->str);
+  g_string_free (s, TRUE);
+}
+
+static void
+prov_add_num (GPtrArray *kv, const char *key, double v)
+{
+  GString *s = g_string_new (NULL);
+  prov_num (s, v);
+  prov_add (kv, key, s->str);
+  g_string_free (s, TRUE);
+}
+
+static void
+prov_add_uint (GPtrArray *kv, const char *key, guint64 v)
+{
+  g_autofree char *t = g_strdup_printf ("%" G_GUINT64_FORMAT, v);
+  prov_add (kv, key, t);
+}
+
+static const char *smooth_name (PsSmoothKind k);
+
+char **
+ps_analysis_provenance (const PsAnalysisResult *r, const PsAnalysisSource *src)
+{
+  static const PsAnalysisSource none = { 0 };
+  if (src == NULL)
+    src = &none;
+  const PsAnalysisParams *p = &r->params;
+  GPtrArray *kv = g_ptr_array_new ();
+  prov_add (kv, "program", "Porescope");
+  prov_add (kv, "version", PACKAGE_VERSION);
+  prov_add (kv, "input", src->input_path ? src->input_path : "unknown");
+  prov_add (kv, "input_sha256", src->input_sha256 ? src->input_sha256 : "unavailable");
+  if (src->tilt_series_path != NULL)
+    prov_add (kv, "tilt_series", src->tilt_series_path);
+  if (src->n_tilts > 0)
+    {
+      GString *t = g_string_new (NULL);
+      prov_num (t, src->tilt_first_deg);
+      g_string_append_c (t, ' ');
+      prov_num (t, src->tilt_last_deg);
+      g_string_append_printf (t, " (%" G_GSIZE_FORMAT " images)", src->n_tilts);
+      prov_add (kv, "tilt_range_deg", t->str);
+      g_string_free (t, TRUE);
+    }
+  else
+    prov_add (kv, "tilt_range_deg", "unknown");
+  if (src->recon_method != NULL)
+    {
+      prov_add (kv, "reconstruction", src->recon_method);
+      prov_add_uint (kv, "reconstruction_iterations", (guint64) MAX (src->recon_iterations, 0));
+    }
+  else
+    prov_add (kv, "reconstruction", "unknown");
+  prov_add_vec3 (kv, "volume_size_voxels", (double) r->volume_dims[0], (double) r->volume_dims[1],
+                 (double) r->volume_dims[2]);
+  prov_add_vec3 (kv, "voxel_size_nm", r->spacing[0], r->spacing[1], r->spacing[2]);
+  prov_add_vec3 (kv, "subvolume_origin_nm", r->origin_nm[0], r->origin_nm[1], r->origin_nm[2]);
+  prov_add_vec3 (kv, "subvolume_size_nm", r->size_nm[0], r->size_nm[1], r->size_nm[2]);
+  prov_add_vec3 (kv, "subvolume_origin_voxels", (double) r->box.x0, (double) r->box.y0, (double) r->box.z0);
+  prov_add_vec3 (kv, "subvolume_size_voxels", (double) r->box.nx, (double) r->box.ny, (double) r->box.nz);
+  prov_add (kv, "smoothing", smooth_name (p->smooth));
+  prov_add_num (kv, "smooth_sigma_nm", p->smooth == PS_SMOOTH_GAUSSIAN ? p->smooth_sigma_nm : 0.0);
+  prov_add (kv, "threshold_mode", p->threshold_auto ? "otsu" : "manual");
+  prov_add_num (kv, "threshold", r->threshold);
+  prov_add_num (kv, "h_nm", p->h_nm);
+  prov_add_num (kv, "h_carbon_nm", p->h_carbon_nm);
+  prov_add_uint (kv, "connectivity", (guint64) p->connectivity);
+  prov_add_uint (kv, "seeds_added", p->n_seeds_add);
+  prov_add_uint (kv, "seeds_removed", p->n_seeds_remove);
+  prov_add_uint (kv, "merges", p->n_merges);
+  prov_add_uint (kv, "edits_ignored", r->n_edits_ignored);
+  g_ptr_array_add (kv, NULL);
+  return (char **) g_ptr_array_free (kv, FALSE);
+}
+
+char *
+ps_analysis_format_csv_provenance (const PsAnalysisResult *r, const PsAnalysisSource *source)
+{
+  g_auto(GStrv) kv = ps_analysis_provenance (r, source);
+  GString *s = g_string_new (NULL);
+  for (size_t i = 0; kv[i] != NULL && kv[i + 1] != NULL; i += 2)
+    g_string_append_printf (s, "# %s: %s\r\n", kv[i], kv[i + 1]);
+  return g_string_free (s, FALSE);
+}
+
+char *
+ps_file_sha256 (const char *path, const PsProgress *progress, GError **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) in = g_file_read (file, NULL, error);
+  if (in == NULL)
+    return NULL;
+  g_autoptr(GFileInfo) info = g_file_input_stream_query_info (in, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, NULL);
+  goffset total = info ? g_file_info_get_size (info) : 0;
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  const gsize block = 4u << 20;
+  g_autofree guchar *buf = g_malloc (block);
+  goffset done = 0;
+  for (;;)
+    {
+      if (ps_progress_cancelled (progress))
+        {
+          ps_set_error_from_status (error, PS_ERROR_CANCELLED, path);
+          return NULL;
+        }
+      GError *local = NULL;
+      gssize n = g_input_stream_read (G_INPUT_STREAM (in), buf, block, NULL, &local);
+      if (n < 0)
+        {
+          g_set_error (error, local->domain, local->code, "%s: %s", path, local->message);
+          g_error_free (local);
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      g_checksum_update (sum, buf, (gsize) n);
+      done += n;
+      if (total > 0)
+        ps_progress_report (progress, MIN (1.0, (double) done / (double) total), NULL);
+    }
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+char *
+ps_analysis_format_file (const PsAnalysisResult *r, const PsAnalysisSource *source, const char *name)
+{
+  char *data;
+  if (g_str_equal (name, "summary.json"))
+    return ps_analysis_format_summary_json (r, source);
+  else if (g_str_equal (name, "pores.csv"))
+    data = ps_analysis_format_objects_csv (r, PS_ANALYSIS_PHASE_PORES);
+  else if (g_str_equal (name, "carbon.csv"))
+    data = ps_analysis_format_objects_csv (r, PS_ANALYSIS_PHASE_CARBON);
+  else if (g_str_equal (name, "network_nodes.csv"))
+    data = ps_analysis_format_nodes_csv (r);
+  else if (g_str_equal (name, "network_throats.csv"))
+    data = ps_analysis_format_throats_csv (r);
+  else if (g_str_equal (name, "histogram_pores.csv"))
+    data = ps_analysis_format_histogram_csv (r, PS_ANALYSIS_PHASE_PORES);
+  else if (g_str_equal (name, "histogram_carbon.csv"))
+    data = ps_analysis_format_histogram_csv (r, PS_ANALYSIS_PHASE_CARBON);
+  else if (g_str_equal (name, "porosity_vs_threshold.csv"))
+    data = ps_analysis_format_sweep_csv (r);
+  else
+    g_return_val_if_reached (NULL);
+  char *head = ps_analysis_format_csv_provenance (r, source);
+  char *all = g_strconcat (head, data, NULL);
+  g_free (head);
+  g_free (data);
+  return all;
+}
+
 /* ---- JSON ---------------------------------------------------------------- */
 
 /* json-glib builds the tree; it is printed here so that numbers appear in
@@ -369,6 +572,28 @@ ps_analysis_format_summary_json (const PsAnalysisResult *r, const PsAnalysisSour
   add_string (b, "program", "Porescope");
   add_string (b, "version", PACKAGE_VERSION);
   add_string (b, "input", source ? source->input_path : NULL);
+  add_string (b, "input_sha256", source ? source->input_sha256 : NULL);
+  json_builder_set_member_name (b, "reconstruction");
+  if (source != NULL && (source->recon_method != NULL || source->n_tilts > 0 || source->tilt_series_path != NULL))
+    {
+      json_builder_begin_object (b);
+      add_string (b, "tilt_series", source->tilt_series_path);
+      add_int (b, "n_tilts", (gint64) source->n_tilts);
+      if (source->n_tilts > 0)
+        {
+          double range[3] = { source->tilt_first_deg, source->tilt_last_deg, 0 };
+          json_builder_set_member_name (b, "tilt_range_deg");
+          json_builder_begin_array (b);
+          json_builder_add_double_value (b, range[0]);
+          json_builder_add_double_value (b, range[1]);
+          json_builder_end_array (b);
+        }
+      add_string (b, "method", source->recon_method);
+      add_int (b, "iterations", source->recon_iterations);
+      json_builder_end_object (b);
+    }
+  else
+    json_builder_add_null_value (b);
 
   /* Every parameter used, defaults resolved. */
   json_builder_set_member_name (b, "parameters");
@@ -449,8 +674,14 @@ ps_analysis_format_summary_json (const PsAnalysisResult *r, const PsAnalysisSour
   json_builder_end_object (b);
 
   g_autoptr(JsonNode) root = json_builder_get_root (b);
+  return ps_json_to_string (root);
+}
+
+char *
+ps_json_to_string (JsonNode *node)
+{
   GString *s = g_string_new (NULL);
-  json_node (s, root, 0);
+  json_node (s, node, 0);
   g_string_append_c (s, '\n');
   return g_string_free (s, FALSE);
 }
@@ -521,6 +752,26 @@ ps_analysis_write (const PsAnalysisResult *r, const PsAnalysisSource *source, co
     }
   const char *stage = tmpl;
   gboolean ok = TRUE;
+  /* The input's checksum, once for every file. A file that cannot be read
+   * (moved since it was loaded) is recorded as "unavailable" rather than
+   * failing the export of results already computed. */
+  PsAnalysisSource src = source ? *source : (PsAnalysisSource) { 0 };
+  g_autofree char *sha = NULL;
+  if (src.input_path != NULL && src.input_sha256 == NULL)
+    {
+      g_autoptr(GError) sha_error = NULL;
+      sha = ps_file_sha256 (src.input_path, NULL, &sha_error);
+      if (sha == NULL && g_error_matches (sha_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&sha_error));
+          remove_dir_tree (stage);
+          return FALSE;
+        }
+      if (sha == NULL)
+        g_debug ("%s", sha_error->message);
+      src.input_sha256 = sha;
+    }
+  source = &src;
   struct
   {
     const char *name;
@@ -544,14 +795,14 @@ ps_analysis_write (const PsAnalysisResult *r, const PsAnalysisSource *source, co
         {
         case 0: ok = ps_labels_save (r->pores.labels, path, error); break;
         case 1: ok = ps_labels_save (r->carbon.labels, path, error); break;
-        case 2: ok = write_text (stage, steps[i].name, ps_analysis_format_objects_csv (r, PS_ANALYSIS_PHASE_PORES), error); break;
-        case 3: ok = write_text (stage, steps[i].name, ps_analysis_format_objects_csv (r, PS_ANALYSIS_PHASE_CARBON), error); break;
-        case 4: ok = write_text (stage, steps[i].name, ps_analysis_format_nodes_csv (r), error); break;
-        case 5: ok = write_text (stage, steps[i].name, ps_analysis_format_throats_csv (r), error); break;
-        case 6: ok = write_text (stage, steps[i].name, ps_analysis_format_histogram_csv (r, PS_ANALYSIS_PHASE_PORES), error); break;
-        case 7: ok = write_text (stage, steps[i].name, ps_analysis_format_histogram_csv (r, PS_ANALYSIS_PHASE_CARBON), error); break;
-        case 8: ok = write_text (stage, steps[i].name, ps_analysis_format_sweep_csv (r), error); break;
-        case 9: ok = write_text (stage, steps[i].name, ps_analysis_format_summary_json (r, source), error); break;
+        case 2: ok = write_text (stage, steps[i].name, ps_analysis_format_file (r, source, steps[i].name), error); break;
+        case 3: ok = write_text (stage, steps[i].name, ps_analysis_format_file (r, source, steps[i].name), error); break;
+        case 4: ok = write_text (stage, steps[i].name, ps_analysis_format_file (r, source, steps[i].name), error); break;
+        case 5: ok = write_text (stage, steps[i].name, ps_analysis_format_file (r, source, steps[i].name), error); break;
+        case 6: ok = write_text (stage, steps[i].name, ps_analysis_format_file (r, source, steps[i].name), error); break;
+        case 7: ok = write_text (stage, steps[i].name, ps_analysis_format_file (r, source, steps[i].name), error); break;
+        case 8: ok = write_text (stage, steps[i].name, ps_analysis_format_file (r, source, steps[i].name), error); break;
+        case 9: ok = write_text (stage, steps[i].name, ps_analysis_format_file (r, source, steps[i].name), error); break;
         default: g_assert_not_reached ();
         }
     }

@@ -8,7 +8,8 @@
  *   porosity_vs_threshold.csv
  *   summary.json                   provenance + headline numbers
  *
- * CSV: RFC 4180 (CRLF line ends, a header row), '.' decimals in every
+ * CSV: a preamble of `# key: value` provenance lines (ps_analysis_provenance),
+ * then RFC 4180 (CRLF line ends, a header row), '.' decimals in every
  * locale, numbers in their shortest round-trip form (ps_ascii_dtostr); NaN
  * is an empty field, infinities are "inf"/"-inf"; booleans are 0/1.
  *
@@ -40,6 +41,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "ps-analysis.h"
 #include "ps-status.h"
@@ -47,13 +49,47 @@
 G_BEGIN_DECLS
 
 /* Provenance that the core does not know. Nothing here may depend on who
- * runs the analysis (CLI or GUI), so their files are byte-identical: pass
- * the input as an absolute, canonical path (g_canonicalize_filename; the
- * CLI does), and no seed-file name — the edits themselves are recorded. */
+ * runs the analysis (CLI, GUI or `porescope-cli run`), so their files are
+ * byte-identical: pass the input as an absolute, canonical path
+ * (g_canonicalize_filename; the CLI does), and no seed-file name — the
+ * edits themselves are recorded. A zero-initialised struct means "nothing
+ * known"; every field is optional. */
 typedef struct
 {
   const char *input_path;       /* the analysed file (nullable) */
+  const char *input_sha256;     /* lowercase hex of the file's SHA-256; NULL: ps_analysis_write()
+                                 * computes it from input_path */
+  /* The reconstruction, when the volume was reconstructed by Porescope in
+   * this session (GUI or a session file); unknown otherwise. */
+  const char *tilt_series_path; /* nullable */
+  size_t n_tilts;               /* 0 = tilt range unknown */
+  double tilt_first_deg, tilt_last_deg;
+  const char *recon_method;     /* "wbp", "sirt", "sart"; NULL = unknown */
+  int recon_iterations;         /* SIRT/SART iterations; 0 = none (WBP) */
 } PsAnalysisSource;
+
+/* The provenance of @result as ordered (key, value) pairs in a
+ * NULL-terminated vector (key0, value0, key1, value1, …, NULL): program
+ * and version, input file and SHA-256, tilt range and reconstruction,
+ * voxel size, subvolume in nm and voxels, threshold, smoothing, h,
+ * connectivity and the seed edits. Keys are ASCII identifiers; values are
+ * single-line UTF-8 (control characters escaped), numbers in '.'-decimal
+ * shortest round-trip form. The same pairs head every CSV (as `# key:
+ * value` lines) and go into figures (PNG text chunks, SVG <metadata>). */
+char **ps_analysis_provenance (const PsAnalysisResult *result, const PsAnalysisSource *source);
+
+/* The CSV preamble: one `# key: value` line per pair above (CRLF), which
+ * pandas (`comment='#'`), R (`comment.char='#'`) and numpy skip. */
+char *ps_analysis_format_csv_provenance (const PsAnalysisResult *result, const PsAnalysisSource *source);
+
+/* SHA-256 of a file as lowercase hex, read in 4 MiB blocks (about 0.5-1 s
+ * per GB); NULL with @error ("FILE: why") when it cannot be read. */
+char *ps_file_sha256 (const char *path, const PsProgress *progress, GError **error);
+
+/* The complete content of output file @name (one of ps_analysis_file_names
+ * except the TIFFs): CSVs with the provenance preamble, exactly what
+ * ps_analysis_write() writes for the same @source. */
+char *ps_analysis_format_file (const PsAnalysisResult *result, const PsAnalysisSource *source, const char *name);
 
 typedef enum
 {
@@ -61,8 +97,9 @@ typedef enum
   PS_ANALYSIS_PHASE_CARBON,
 } PsAnalysisPhaseId;
 
-/* Each file's content as a string (the GUI exports single files with these;
- * tests compare them). */
+/* Each file's data as a string: the header row and the records, without
+ * the provenance preamble (tests compare them; ps_analysis_format_file()
+ * adds the preamble). */
 char *ps_analysis_format_objects_csv (const PsAnalysisResult *result, PsAnalysisPhaseId phase);
 char *ps_analysis_format_nodes_csv (const PsAnalysisResult *result);
 char *ps_analysis_format_throats_csv (const PsAnalysisResult *result);
@@ -73,6 +110,10 @@ char *ps_analysis_format_summary_json (const PsAnalysisResult *result, const PsA
 /* Write every file into @outdir (created if needed) as described above. */
 gboolean ps_analysis_write (const PsAnalysisResult *result, const PsAnalysisSource *source,
                             const char *outdir, const PsProgress *progress, GError **error);
+
+/* @node as indented JSON text with numbers in shortest round-trip form
+ * (json-glib's own printer uses %.17g) and NaN/Inf as null; ends in '\n'. */
+char *ps_json_to_string (JsonNode *node);
 
 /* File names written by ps_analysis_write(), NULL-terminated. */
 extern const char *const ps_analysis_file_names[];

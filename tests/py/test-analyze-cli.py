@@ -7,6 +7,7 @@ boxes against np.bincount, ndi.center_of_mass and ndi.find_objects on the
 written labels, porosity against a direct count, byte-identical output in a
 comma-decimal locale, and exit codes and messages for bad input. Emits TAP."""
 import csv
+import hashlib
 import json
 import os
 import subprocess
@@ -46,9 +47,21 @@ def make_volume(path):
     return vol
 
 
+def split_provenance(text):
+    """The `# key: value` preamble as a dict, and the CSV after it."""
+    prov, lines = {}, text.split("\r\n")
+    i = 0
+    while i < len(lines) and lines[i].startswith("#"):
+        key, _, value = lines[i][2:].partition(": ")
+        prov[key] = value
+        i += 1
+    return prov, "\r\n".join(lines[i:])
+
+
 def read_csv(path):
+    """The data part (header row + records), without the provenance preamble."""
     with open(path, newline="") as f:
-        raw = f.read()
+        _, raw = split_provenance(f.read())
     rows = list(csv.reader(raw.splitlines()))
     return raw, rows[0], rows[1:]
 
@@ -137,6 +150,31 @@ def main():
           and np.isclose(summary["pore_eqdiam_sd_nm"], eq.std(), rtol=1e-12))
     check("summary parameters", summary["parameters"]["threshold_mode"] == "manual"
           and summary["parameters"]["h_nm"] == 0.4 and summary["voxel_size_nm"] == [0.5, 0.5, 0.8])
+
+    # ---- provenance: every CSV starts with `# key: value` lines that pandas skips ----
+    import pandas as pd
+    sha = hashlib.sha256(open(src, "rb").read()).hexdigest()
+    ok_prov = ok_pandas = True
+    detail = ""
+    for name in [n for n in names if n.endswith(".csv")]:
+        path = os.path.join(outdir, name)
+        with open(path, newline="") as f:
+            prov, data = split_provenance(f.read())
+        want = {"program": "Porescope", "input": os.path.realpath(src), "input_sha256": sha,
+                "voxel_size_nm": "0.5 0.5 0.8", "subvolume_origin_voxels": "0 0 0",
+                "subvolume_size_voxels": "48 44 40", "subvolume_size_nm": "24 22 32", "threshold": "120",
+                "threshold_mode": "manual", "h_nm": "0.4", "connectivity": "26", "reconstruction": "unknown",
+                "tilt_range_deg": "unknown"}
+        bad = {k: (prov.get(k), v) for k, v in want.items() if prov.get(k) != v}
+        if bad:
+            ok_prov, detail = False, f"{name}: {bad}"
+        _, header, rows = read_csv(path)
+        df = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
+        if list(df.columns) != header or df.values.tolist() != rows:
+            ok_pandas, detail = False, f"{name}: pandas {list(df.columns)} {df.shape} vs {header} {len(rows)}"
+    check("CSV provenance: input, SHA-256 (hashlib), voxel size, subvolume, threshold, h, connectivity", ok_prov,
+          detail)
+    check("pandas read_csv(comment='#') reads the same header and rows", ok_pandas, detail)
 
     _, th, trows = read_csv(os.path.join(outdir, "network_throats.csv"))
     _, nh, nrows = read_csv(os.path.join(outdir, "network_nodes.csv"))
