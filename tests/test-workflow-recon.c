@@ -410,8 +410,9 @@ test_recon_dialog (void)
   gint64 deadline;
   PsSirtParams sp;
   char why[256];
+  gboolean shots = g_getenv ("PORESCOPE_SCREENSHOT_DIR") != NULL;
 
-  if (g_getenv ("PORESCOPE_SCREENSHOT_DIR"))
+  if (shots)
     gtk_window_set_default_size (GTK_WINDOW (dialog), 1280, 800);
   g_object_weak_ref (G_OBJECT (dialog), dialog_destroyed, &gone);
   gtk_window_present (GTK_WINDOW (dialog));
@@ -445,11 +446,18 @@ test_recon_dialog (void)
   g_assert_cmpint (iterations, ==, PS_SIRT_DEFAULT_ITERATIONS);
   g_clear_pointer (&params, g_variant_unref);
   g_variant_dict_init (&d, NULL);
-  g_variant_dict_insert (&d, "iterations", "i", 20);
+  g_variant_dict_insert (&d, "iterations", "i", shots ? 400 : 20);
   ps_reconstruct_dialog_set_params (dialog, g_variant_dict_end (&d));
 
   ps_reconstruct_dialog_start (dialog);
   g_assert_true (ps_document_get_busy (doc));
+  if (shots)
+    {
+      /* The live preview, a third of the way. */
+      while (ps_job_get_fraction (ps_document_get_job (doc)) < 0.3)
+        g_main_context_iteration (NULL, TRUE);
+      maybe_screenshot (GTK_WIDGET (dialog), "reconstruct-preview.png");
+    }
   wait_idle (doc);
   deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   while (!gone)
@@ -459,10 +467,10 @@ test_recon_dialog (void)
     }
   wait_idle (doc);
   ps_sirt_params_init (&sp, PS_ITERATIVE_SIRT);
-  sp.iterations = 20;
+  sp.iterations = shots ? 400 : 20;
   g_assert_cmpint (ps_sirt_run (&sp, ts, &expected, NULL, NULL, why, sizeof why), ==, PS_OK);
   assert_same_volume (ps_document_get_volume (doc), expected);
-  g_assert_cmpint (ps_document_get_recon_info (doc)->iterations, ==, 20);
+  g_assert_cmpint (ps_document_get_recon_info (doc)->iterations, ==, sp.iterations);
   destroy_window (win);
 }
 
