@@ -674,6 +674,9 @@ main (int argc, char **argv)
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
   g_assert_no_error (error);
   make_tilt_series ();
+  /* Screenshots show settled widgets, not a stack caught mid-crossfade. */
+  if (g_getenv ("PORESCOPE_SCREENSHOT_DIR") != NULL)
+    g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
 
   g_test_add_func ("/ui/recon/cancel-then-wbp", test_recon_cancel_then_wbp);
   g_test_add_func ("/ui/recon/sirt-responsive", test_recon_sirt_responsive);
