@@ -171,9 +171,16 @@ test_round_trip (void)
 static void
 test_relative_paths (void)
 {
-  g_assert_cmpstr (ps_path_relative_to ("/a/b/c.tif", "/a/b"), ==, "c.tif");
-  g_assert_cmpstr (ps_path_relative_to ("/a/b/c/d.tif", "/a/b"), ==, "c/d.tif");
-  g_assert_cmpstr (ps_path_relative_to ("/a/x/d.tif", "/a/b/c"), ==, "../../x/d.tif");
+  const struct { const char *path, *dir, *expect; } rel[] = {
+    { "/a/b/c.tif", "/a/b", "c.tif" },
+    { "/a/b/c/d.tif", "/a/b", "c/d.tif" },
+    { "/a/x/d.tif", "/a/b/c", "../../x/d.tif" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (rel); i++)
+    {
+      g_autofree char *r = ps_path_relative_to (rel[i].path, rel[i].dir);
+      g_assert_cmpstr (r, ==, rel[i].expect);
+    }
   g_assert_null (ps_path_relative_to ("/x/d.tif", "/a/b"));      /* only the root in common */
   g_assert_null (ps_path_relative_to ("/a", "/a/b"));
 
