@@ -8,6 +8,7 @@
 
 #include "ps-application-private.h"
 #include "ps-application.h"
+#include "ps-figure.h"
 #include "ps-job.h"
 #include "ps-memory.h"
 #include "ps-preferences-window.h"
@@ -23,6 +24,7 @@ typedef enum
   PS_STARTUP_INTERACTIVE,
   PS_STARTUP_EXIT_AFTER_STARTUP,
   PS_STARTUP_SCREENSHOT,
+  PS_STARTUP_FIGURE,
 } PsStartupMode;
 
 struct _PsApplication
@@ -32,6 +34,8 @@ struct _PsApplication
   /* Owned. */
   GSettings *settings;
   char *screenshot_path;
+  char *figure_path;
+  PsFigureOptions figure_options;
   char *angles;
 
   PsStartupMode mode;
@@ -54,6 +58,13 @@ static const GOptionEntry option_entries[] = {
     N_("Open FILE as a tilt series with these angles (a .tlt file or START:STOP:STEP)"), N_("SPEC") },
   { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Write a PNG of the window once FILE (or the welcome page) is shown, then exit"), N_("OUT.png") },
+  { "figure", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+    N_("Write a figure of FILE (orthoslices, 3D view, size histograms) as PNG, SVG or PDF, then exit"),
+    N_("OUT.png|OUT.svg|OUT.pdf") },
+  { "figure-width", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Figure width in mm (default 180)"), N_("MM") },
+  { "figure-height", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Figure height in mm (default: as the panels need)"),
+    N_("MM") },
+  { "figure-dpi", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Figure resolution for PNG (default 300)"), N_("DPI") },
   /* Handled in main() before GApplication (ps-render-3d.c); listed for --help. */
   { "render-3d", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Render the 3D view of FILE to a PNG and exit (more: porescope --render-3d OUT.png --help)"), N_("OUT.png") },
@@ -74,8 +85,23 @@ ps_application_handle_local_options (GApplication *app, GVariantDict *options)
     }
   g_variant_dict_lookup (options, "screenshot", "^ay", &self->screenshot_path);
   g_variant_dict_lookup (options, "angles", "s", &self->angles);
+  g_variant_dict_lookup (options, "figure", "^ay", &self->figure_path);
+  g_variant_dict_lookup (options, "figure-width", "d", &self->figure_options.width_mm);
+  g_variant_dict_lookup (options, "figure-height", "d", &self->figure_options.height_mm);
+  g_variant_dict_lookup (options, "figure-dpi", "d", &self->figure_options.dpi);
   self->demo = g_variant_dict_contains (options, "demo");
-  if (self->screenshot_path != NULL)
+  if (self->figure_path != NULL)
+    {
+      PsFigureFormat format;
+      if (!ps_figure_format_from_path (self->figure_path, &format))
+        {
+          g_printerr ("porescope: --figure: %s: %s\n", self->figure_path,
+                      _("the figure must be a .png, .svg or .pdf file"));
+          return 2;
+        }
+      self->mode = PS_STARTUP_FIGURE;
+    }
+  else if (self->screenshot_path != NULL)
     self->mode = PS_STARTUP_SCREENSHOT;
   else if (g_variant_dict_contains (options, "exit-after-startup"))
     self->mode = PS_STARTUP_EXIT_AFTER_STARTUP;
@@ -101,6 +127,39 @@ screenshot_settled (gpointer user_data)
       self->exit_status = 1;
     }
   g_application_quit (G_APPLICATION (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+figure_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PsWindow *window = PS_WINDOW (source);
+  PsApplication *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!ps_window_export_figure_finish (window, result, &error))
+    {
+      g_printerr ("porescope: %s\n", error->message);
+      if (self->exit_status == 0)
+        self->exit_status = 1;
+    }
+  g_application_quit (G_APPLICATION (self));
+  g_application_release (G_APPLICATION (self));
+}
+
+static gboolean
+figure_settled (gpointer user_data)
+{
+  PsWindow *window = user_data;
+  PsApplication *self = PS_APPLICATION (gtk_window_get_application (GTK_WINDOW (window)));
+
+  if (self->exit_status != 0)
+    {
+      g_application_quit (G_APPLICATION (self));
+      return G_SOURCE_REMOVE;
+    }
+  g_application_hold (G_APPLICATION (self));
+  ps_window_export_figure (window, self->figure_path, &self->figure_options, figure_written, self);
   return G_SOURCE_REMOVE;
 }
 
@@ -148,6 +207,11 @@ startup_mode_begin (PsApplication *self, PsWindow *window)
     case PS_STARTUP_SCREENSHOT:
       g_signal_connect_object (ps_window_get_document (window), "error", G_CALLBACK (screenshot_error), window, 0);
       ps_window_when_settled (window, screenshot_settled, window);
+      self->timeout_id = g_timeout_add_seconds (SCREENSHOT_TIMEOUT_S, startup_timeout, self);
+      break;
+    case PS_STARTUP_FIGURE:
+      g_signal_connect_object (ps_window_get_document (window), "error", G_CALLBACK (screenshot_error), window, 0);
+      ps_window_when_settled (window, figure_settled, window);
       self->timeout_id = g_timeout_add_seconds (SCREENSHOT_TIMEOUT_S, startup_timeout, self);
       break;
     case PS_STARTUP_EXIT_AFTER_STARTUP:
@@ -361,6 +425,7 @@ ps_application_finalize (GObject *object)
   PsApplication *self = PS_APPLICATION (object);
 
   g_clear_pointer (&self->screenshot_path, g_free);
+  g_clear_pointer (&self->figure_path, g_free);
   g_clear_pointer (&self->angles, g_free);
 
   G_OBJECT_CLASS (ps_application_parent_class)->finalize (object);
@@ -383,6 +448,7 @@ ps_application_class_init (PsApplicationClass *klass)
 static void
 ps_application_init (PsApplication *self)
 {
+  ps_figure_options_init (&self->figure_options);
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
   g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[FILE…]"));
   g_application_set_option_context_summary (G_APPLICATION (self),

@@ -15,8 +15,8 @@
  * stretch of a degenerate voxel size could explode the pixel count. */
 #define MAX_EDGE 16384
 
-GdkTexture *
-ps_export_render_slice (PsDocument *document, PsSliceOrientation orientation, GError **error)
+static GdkTexture *
+render_slice (PsDocument *document, PsSliceOrientation orientation, gboolean stretch, GError **error)
 {
   PsVolume *vol = ps_document_get_volume (document);
   PsSliceOverlay overlays[PS_SLICE_MAX_OVERLAYS];
@@ -39,8 +39,8 @@ ps_export_render_slice (PsDocument *document, PsSliceOrientation orientation, GE
   ps_slice_axes (orientation, &col_axis, &row_axis);
   ps_document_get_spacing (document, spacing);
   double unit = fmin (spacing[col_axis], spacing[row_axis]);
-  gsize ow = (gsize) llround (w * spacing[col_axis] / unit);
-  gsize oh = (gsize) llround (h * spacing[row_axis] / unit);
+  gsize ow = stretch ? (gsize) llround (w * spacing[col_axis] / unit) : w;
+  gsize oh = stretch ? (gsize) llround (h * spacing[row_axis] / unit) : h;
   if (ow == 0 || oh == 0 || ow > MAX_EDGE || oh > MAX_EDGE)
     {
       g_set_error (error, PS_ERROR, PS_ERROR_CODE_TOO_LARGE,
@@ -103,6 +103,18 @@ ps_export_render_slice (PsDocument *document, PsSliceOrientation orientation, GE
   for (gsize i = 0; i < n_overlays; i++)
     g_free (labels[i]);
   return texture;
+}
+
+GdkTexture *
+ps_export_render_slice (PsDocument *document, PsSliceOrientation orientation, GError **error)
+{
+  return render_slice (document, orientation, TRUE, error);
+}
+
+GdkTexture *
+ps_export_render_slice_voxels (PsDocument *document, PsSliceOrientation orientation, GError **error)
+{
+  return render_slice (document, orientation, FALSE, error);
 }
 
 gboolean

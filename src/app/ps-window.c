@@ -10,6 +10,7 @@
 
 #include "ps-application.h"
 #include "ps-export.h"
+#include "ps-figure.h"
 #include "ps-format.h"
 #include "ps-histogram-view.h"
 #include "ps-memory.h"
@@ -69,6 +70,8 @@ struct _PsWindow
   GBinding *message_binding;
   GtkFileChooserNative *chooser;
   char *pending_angles;       /* for the tilt-series chooser */
+  GCancellable *figure_cancellable; /* the figure being written */
+  PsFigureOptions figure_options;   /* last chosen in the figure dialog */
 
   /* Borrowed. */
   GtkRecentManager *recent;
@@ -367,6 +370,7 @@ update_actions (PsWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-as", has);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-session", has);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-slice", has);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-figure", has);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.zoom-fit", has);
 }
 
@@ -838,6 +842,153 @@ window_volume_view (PsWindow *self)
   return NULL;
 }
 
+/* ---- figures ----------------------------------------------------------------------------------- */
+
+static void
+figure_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *outer = user_data;
+  PsWindow *self = g_task_get_source_object (outer);
+  g_autoptr (GError) error = NULL;
+
+  if (!ps_figure_export_finish (result, &error))
+    g_task_return_error (outer, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (outer, TRUE);
+  if (self->figure_cancellable == g_task_get_cancellable (outer))
+    g_clear_object (&self->figure_cancellable);
+  g_object_unref (outer);
+}
+
+void
+ps_window_export_figure (PsWindow *self, const char *path, const PsFigureOptions *options,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *outer;
+
+  g_return_if_fail (PS_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+
+  /* A new figure replaces one still being written. */
+  if (self->figure_cancellable != NULL)
+    g_cancellable_cancel (self->figure_cancellable);
+  g_clear_object (&self->figure_cancellable);
+  self->figure_cancellable = g_cancellable_new ();
+  outer = g_task_new (self, self->figure_cancellable, callback, user_data);
+  ps_figure_export_async (self->document, window_volume_view (self), path,
+                          options != NULL ? options : &self->figure_options, self->figure_cancellable, figure_done,
+                          outer);
+}
+
+gboolean
+ps_window_export_figure_finish (PsWindow *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+figure_exported (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PsWindow *self = PS_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = user_data;
+  g_autofree char *name = g_path_get_basename (path);
+
+  if (ps_window_export_figure_finish (self, result, &error))
+    {
+      /* Translators: %s is a file name */
+      g_autofree char *text = g_strdup_printf (_("Exported “%s”"), name);
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+    }
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autofree char *title = g_strdup_printf (_("Could not export “%s”"), name);
+      show_error (self, title, error->message);
+    }
+}
+
+static void
+figure_response (GtkNativeDialog *dialog, int response, PsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      const char *width = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "width");
+      const char *dpi = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "dpi");
+      PsFigureFormat format;
+
+      remember_folder (self, file);
+      if (width != NULL)
+        self->figure_options.width_mm = g_ascii_strtod (width, NULL);
+      if (dpi != NULL)
+        self->figure_options.dpi = g_ascii_strtod (dpi, NULL);
+      if (path != NULL && !ps_figure_format_from_path (path, &format))
+        {
+          /* No known extension: PNG. */
+          char *with = g_strconcat (path, ".png", NULL);
+          g_free (path);
+          path = with;
+        }
+      if (path != NULL)
+        ps_window_export_figure (self, path, NULL, figure_exported, g_strdup (path));
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_clear_object (&self->chooser);
+}
+
+/* win.export-figure (s): write the figure to the path (format from its
+ * extension: .png, .svg, .pdf); "" asks for the file, size and resolution. */
+static void
+action_export_figure (GtkWidget *widget, const char *name, GVariant *param)
+{
+  PsWindow *self = PS_WINDOW (widget);
+  const char *path = g_variant_get_string (param, NULL);
+  GtkFileChooserNative *chooser;
+  g_autofree char *suggested = NULL;
+  g_autofree char *width = NULL, *dpi = NULL;
+  static const char *const png[] = { "*.png", NULL };
+  static const char *const svg[] = { "*.svg", NULL };
+  static const char *const pdf[] = { "*.pdf", NULL };
+  static const char *widths[] = { "85", "180", NULL };
+  static const char *dpis[] = { "150", "300", "600", NULL };
+  const char *width_labels[] = { _("Single column (85 mm)"), _("Double column (180 mm)"), NULL };
+  const char *dpi_labels[] = { _("150 dpi"), _("300 dpi"), _("600 dpi"), NULL };
+
+  if (path[0] != '\0')
+    {
+      ps_window_export_figure (self, path, NULL, figure_exported, g_strdup (path));
+      return;
+    }
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  chooser = gtk_file_chooser_native_new (_("Export Figure"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                         _("_Export"), _("_Cancel"));
+  set_start_folder (self, GTK_FILE_CHOOSER (chooser));
+  suggested = suggested_name (self, "-figure.png");
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested);
+  {
+    g_autoptr (GtkFileFilter) f1 = make_filter (_("PNG Images"), png);
+    g_autoptr (GtkFileFilter) f2 = make_filter (_("SVG Drawings"), svg);
+    g_autoptr (GtkFileFilter) f3 = make_filter (_("PDF Documents"), pdf);
+    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), f1);
+    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), f2);
+    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), f3);
+  }
+  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "width", _("Width"), widths, width_labels);
+  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "dpi", _("PNG resolution"), dpis, dpi_labels);
+  width = g_strdup_printf ("%.0f", self->figure_options.width_mm);
+  dpi = g_strdup_printf ("%.0f", self->figure_options.dpi);
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "width", g_str_equal (width, "85") ? "85" : "180");
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "dpi",
+                               g_strv_contains (dpis, dpi) ? dpi : "300");
+  g_signal_connect (chooser, "response", G_CALLBACK (figure_response), self);
+  self->chooser = chooser;
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 static void
 action_save_session (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -1130,6 +1281,9 @@ ps_window_dispose (GObject *object)
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
+  if (self->figure_cancellable != NULL)
+    g_cancellable_cancel (self->figure_cancellable);
+  g_clear_object (&self->figure_cancellable);
   g_clear_pointer (&self->fraction_binding, g_binding_unbind);
   g_clear_pointer (&self->message_binding, g_binding_unbind);
   if (self->recent != NULL)
@@ -1213,6 +1367,7 @@ ps_window_class_init (PsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.save-as", NULL, action_save_as);
   gtk_widget_class_install_action (widget_class, "win.export-slice", "s", action_export_slice);
   gtk_widget_class_install_action (widget_class, "win.export-screenshot", NULL, action_export_screenshot);
+  gtk_widget_class_install_action (widget_class, "win.export-figure", "s", action_export_figure);
   gtk_widget_class_install_action (widget_class, "win.dismiss-error", NULL, action_dismiss_error);
   gtk_widget_class_install_action (widget_class, "win.save-session", NULL, action_save_session);
   gtk_widget_class_install_action (widget_class, "win.open-session", NULL, action_open_session);
@@ -1266,6 +1421,7 @@ ps_window_init (PsWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  ps_figure_options_init (&self->figure_options);
   self->document = ps_document_new ();
   gtk_widget_insert_action_group (GTK_WIDGET (self), "doc", ps_document_get_actions (self->document));
   ps_slice_view_set_document (self->xy_view, self->document);
