@@ -104,6 +104,14 @@ ps_figure_layout_compute (const PsFigureLayoutParams *p, PsFigureLayout *out)
       if (cw < MIN_COLUMN_WIDTH || ch <= 0.0)
         return PS_ERROR_INVALID_PARAMETER;
       unit = ch / (w3d + n_hist * wh);
+      /* Panels no taller than 1.25 × their natural aspect; the column is
+       * then centred on the page's height. */
+      if (unit > 1.25 * cw)
+        {
+          double used = 1.25 * cw * (w3d + n_hist * wh);
+          unit = 1.25 * cw;
+          y += (ch - used) / 2.0;
+        }
       if (!in_cell)
         {
           l.panel[PS_FIGURE_PANEL_3D] = (PsFigureRect) { cx, y, cw, unit * w3d };
