@@ -16,7 +16,8 @@
 #define MAX_EDGE 16384
 
 static GdkTexture *
-render_slice (PsDocument *document, PsSliceOrientation orientation, gboolean stretch, GError **error)
+render_slice (PsDocument *document, PsSliceOrientation orientation, gsize index, int with_overlays, gboolean stretch,
+              GError **error)
 {
   PsVolume *vol = ps_document_get_volume (document);
   PsSliceOverlay overlays[PS_SLICE_MAX_OVERLAYS];
@@ -55,9 +56,17 @@ render_slice (PsDocument *document, PsSliceOrientation orientation, gboolean str
       ps_set_error_too_large (error, _("Export"), (guint64) (w * h + ow * oh) * 4);
       return NULL;
     }
-  ps_slice_extract_volume (vol, orientation, ps_document_get_slice (document, orientation), slice, 0);
+  {
+    gsize nmax = orientation == PS_SLICE_XY ? vol->nz : orientation == PS_SLICE_XZ ? vol->ny : vol->nx;
+    if (index >= nmax)
+      {
+        g_set_error (error, PS_ERROR, PS_ERROR_CODE_INVALID_PARAMETER, _("Slice %zu is outside the volume"), index);
+        return NULL;
+      }
+  }
+  ps_slice_extract_volume (vol, orientation, index, slice, 0);
 
-  if (ps_document_get_show_overlays (document))
+  if (with_overlays > 0 || (with_overlays < 0 && ps_document_get_show_overlays (document)))
     for (guint i = 0; i < ps_document_get_n_overlays (document) && n_overlays < PS_SLICE_MAX_OVERLAYS; i++)
       {
         const PsOverlayLayer *layer = ps_document_get_overlay (document, i);
@@ -66,8 +75,7 @@ render_slice (PsDocument *document, PsSliceOrientation orientation, gboolean str
         labels[n_overlays] = g_try_new (guint32, w * h);
         if (labels[n_overlays] == NULL)
           break;
-        ps_slice_extract_labels (layer->labels, orientation, ps_document_get_slice (document, orientation),
-                                 labels[n_overlays], 0);
+        ps_slice_extract_labels (layer->labels, orientation, index, labels[n_overlays], 0);
         overlays[n_overlays].labels = labels[n_overlays];
         overlays[n_overlays].mode = layer->mode;
         overlays[n_overlays].color = ps_document_get_overlay_color (document, layer);
@@ -108,13 +116,20 @@ render_slice (PsDocument *document, PsSliceOrientation orientation, gboolean str
 GdkTexture *
 ps_export_render_slice (PsDocument *document, PsSliceOrientation orientation, GError **error)
 {
-  return render_slice (document, orientation, TRUE, error);
+  return render_slice (document, orientation, ps_document_get_slice (document, orientation), -1, TRUE, error);
 }
 
 GdkTexture *
 ps_export_render_slice_voxels (PsDocument *document, PsSliceOrientation orientation, GError **error)
 {
-  return render_slice (document, orientation, FALSE, error);
+  return render_slice (document, orientation, ps_document_get_slice (document, orientation), -1, FALSE, error);
+}
+
+GdkTexture *
+ps_export_render_slice_at (PsDocument *document, PsSliceOrientation orientation, gsize index, gboolean overlays,
+                           GError **error)
+{
+  return render_slice (document, orientation, index, overlays ? 1 : 0, TRUE, error);
 }
 
 gboolean

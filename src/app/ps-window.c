@@ -11,6 +11,7 @@
 #include "ps-application.h"
 #include "ps-export.h"
 #include "ps-figure.h"
+#include "ps-movie.h"
 #include "ps-format.h"
 #include "ps-histogram-view.h"
 #include "ps-memory.h"
@@ -371,6 +372,7 @@ update_actions (PsWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-session", has);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-slice", has);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-figure", has);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-movie", has);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.zoom-fit", has);
 }
 
@@ -989,6 +991,121 @@ action_export_figure (GtkWidget *widget, const char *name, GVariant *param)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* ---- movies ------------------------------------------------------------------------------------ */
+
+void
+ps_window_export_movie (PsWindow *self, const char *path, const PsMovieOptions *options,
+                        GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (PS_IS_WINDOW (self));
+  ps_movie_export_async (self->document, window_volume_view (self), path, options, callback, user_data);
+}
+
+typedef struct
+{
+  PsWindow *self;   /* owned ref */
+  char *path;
+} MovieClosure;
+
+static void
+movie_exported (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MovieClosure *c = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (ps_movie_export_finish (result, &error) > 0)
+    {
+      g_autofree char *name = g_path_get_basename (c->path);
+      /* Translators: %s is a file name */
+      g_autofree char *text = g_strdup_printf (_("Exported “%s”"), name);
+      adw_toast_overlay_add_toast (c->self->toast_overlay, adw_toast_new (text));
+    }
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_error (c->self, _("Could not write the movie"), error->message);
+  g_object_unref (c->self);
+  g_free (c->path);
+  g_free (c);
+}
+
+static void
+start_movie (PsWindow *self, const char *path, const PsMovieOptions *options)
+{
+  MovieClosure *c = g_new0 (MovieClosure, 1);
+  c->self = g_object_ref (self);
+  c->path = g_strdup (path);
+  ps_window_export_movie (self, path, options, movie_exported, c);
+}
+
+static void
+movie_response (GtkNativeDialog *dialog, int response, PsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      PsMovieOptions *options = g_object_get_data (G_OBJECT (dialog), "options");
+      const char *frames = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "frames");
+      const char *overlay = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "overlay");
+
+      remember_folder (self, file);
+      if (frames != NULL)
+        options->n_frames = (guint) g_ascii_strtoull (frames, NULL, 10);
+      if (overlay != NULL)
+        options->overlay = g_str_equal (overlay, "true");
+      if (path != NULL)
+        start_movie (self, path, options);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_clear_object (&self->chooser);
+}
+
+/* win.export-movie (a{sv}): kind ("rotate" | "sweep"), frames, overlay,
+ * width, height, fps, path (".webm": a video; else a folder of PNG frames).
+ * Without a path, asks for one. */
+static void
+action_export_movie (GtkWidget *widget, const char *name, GVariant *param)
+{
+  PsWindow *self = PS_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  PsMovieOptions options;
+  GtkFileChooserNative *chooser;
+  g_autofree char *suggested = NULL;
+  static const char *frames[] = { "36", "72", "180", "360", NULL };
+  const char *frame_labels[] = { _("36 frames"), _("72 frames"), _("180 frames"), _("360 frames"), NULL };
+
+  if (!ps_movie_options_from_variant (param, &options, NULL, &error))
+    {
+      show_error (self, _("Could not write the movie"), error->message);
+      return;
+    }
+  if (g_variant_lookup (param, "path", "s", &path) && path[0] != '\0')
+    {
+      start_movie (self, path, &options);
+      return;
+    }
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  chooser = gtk_file_chooser_native_new (options.kind == PS_MOVIE_ROTATE ? _("Export Rotation Movie")
+                                                                         : _("Export Slice Sweep Movie"),
+                                         GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"),
+                                         _("_Cancel"));
+  set_start_folder (self, GTK_FILE_CHOOSER (chooser));
+  suggested = suggested_name (self, options.kind == PS_MOVIE_ROTATE
+                                        ? (ps_movie_have_webm () ? "-rotation.webm" : "-rotation-frames")
+                                        : (ps_movie_have_webm () ? "-sweep.webm" : "-sweep-frames"));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested);
+  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "frames", _("Frames"), frames, frame_labels);
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "frames", "72");
+  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "overlay", _("Show the segmentation"), NULL, NULL);
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "overlay", options.overlay ? "true" : "false");
+  g_object_set_data_full (G_OBJECT (chooser), "options", g_memdup2 (&options, sizeof options), g_free);
+  g_signal_connect (chooser, "response", G_CALLBACK (movie_response), self);
+  self->chooser = chooser;
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 static void
 action_save_session (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -1368,6 +1485,7 @@ ps_window_class_init (PsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.export-slice", "s", action_export_slice);
   gtk_widget_class_install_action (widget_class, "win.export-screenshot", NULL, action_export_screenshot);
   gtk_widget_class_install_action (widget_class, "win.export-figure", "s", action_export_figure);
+  gtk_widget_class_install_action (widget_class, "win.export-movie", "a{sv}", action_export_movie);
   gtk_widget_class_install_action (widget_class, "win.dismiss-error", NULL, action_dismiss_error);
   gtk_widget_class_install_action (widget_class, "win.save-session", NULL, action_save_session);
   gtk_widget_class_install_action (widget_class, "win.open-session", NULL, action_open_session);

@@ -6,6 +6,8 @@
  * Window actions ("win."): open, open-tilt-series, open-file (s: a URI),
  * save-as, export-slice (s: "xy" | "xz" | "yz"), export-screenshot,
  * export-figure (s: a .png/.svg/.pdf path; "" asks with a file chooser),
+ * export-movie (a{sv}: kind, frames, overlay, width, height, fps, path —
+ * see ps-movie.h; no path asks with a file chooser),
  * dismiss-error, show-sidebar (b), zoom-fit. The document's actions are
  * inserted as "doc." (see ps-document.h).
  */
@@ -15,6 +17,7 @@
 
 #include "ps-document.h"
 #include "ps-figure.h"
+#include "ps-movie.h"
 #include "ps-slice-view.h"
 
 G_BEGIN_DECLS
@@ -62,5 +65,12 @@ void         ps_window_export_figure     (PsWindow           *self,
 gboolean     ps_window_export_figure_finish (PsWindow        *self,
                                           GAsyncResult       *result,
                                           GError            **error);
+
+/* Write a movie (ps-movie.h) of the window's document and 3D view. */
+void         ps_window_export_movie      (PsWindow           *self,
+                                          const char         *path,
+                                          const PsMovieOptions *options,
+                                          GAsyncReadyCallback callback,
+                                          gpointer            user_data);
 
 G_END_DECLS
