@@ -586,6 +586,15 @@ test_movie_cancel (void)
           g_main_context_iteration (NULL, TRUE);
         }
       g_assert_false (w.done);
+      if (k == 0 && g_getenv ("PORESCOPE_SCREENSHOT_DIR") != NULL)
+        {
+          /* The progress banner with Cancel, for docs/screenshots. */
+          g_autofree char *shot = g_build_filename (g_getenv ("PORESCOPE_SCREENSHOT_DIR"), "movie-progress.png", NULL);
+          g_autoptr (GError) shot_error = NULL;
+          for (gint64 end = g_get_monotonic_time () + 800000; g_get_monotonic_time () < end;)
+            g_main_context_iteration (NULL, TRUE);
+          g_assert_true (ps_window_save_screenshot (win, shot, &shot_error));
+        }
       g_action_group_activate_action (ps_document_get_actions (doc), "cancel", NULL);
       wait_movie (&w);
       g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -596,6 +605,42 @@ test_movie_cancel (void)
       g_assert_cmpuint (names->len, ==, 0);
       g_clear_pointer (&names, g_ptr_array_unref);
     }
+  gtk_window_destroy (GTK_WINDOW (win));
+  spin ();
+}
+
+/* The window actions: win.export-figure (s) and win.export-movie (a{sv}). */
+static void
+test_actions (void)
+{
+  PsWindow *win = new_window_with_volume ();
+  g_autofree char *pdf = ps_test_tmp_path ("action.pdf");
+  g_autofree char *dir = ps_test_tmp_path ("action-frames");
+  g_autoptr (GPtrArray) names = NULL;
+  GVariantBuilder b;
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.export-figure", "s", pdf));
+  while (!g_file_test (pdf, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "kind", g_variant_new_string ("sweep"));
+  g_variant_builder_add (&b, "{sv}", "frames", g_variant_new_uint32 (3));
+  g_variant_builder_add (&b, "{sv}", "overlay", g_variant_new_boolean (TRUE));
+  g_variant_builder_add (&b, "{sv}", "path", g_variant_new_string (dir));
+  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (win), "win.export-movie",
+                                                     g_variant_builder_end (&b)));
+  while (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  names = list_dir (dir);
+  g_assert_cmpuint (names->len, ==, 3);
+  g_assert_null (ps_window_get_error (win));
   gtk_window_destroy (GTK_WINDOW (win));
   spin ();
 }
@@ -664,6 +709,7 @@ main (int argc, char **argv)
   g_test_add_func ("/movie/rotate-webm", test_movie_rotate_webm);
   g_test_add_func ("/movie/cancel", test_movie_cancel);
   g_test_add_func ("/movie/cli", test_movie_cli);
+  g_test_add_func ("/figure/window-actions", test_actions);
   status = g_test_run ();
   g_clear_object (&app);
   return status;
