@@ -637,7 +637,11 @@ svg_metadata (Figure *fig)
       g_autofree char *v = g_markup_escape_text (g_ptr_array_index (fig->prov, i + 1), -1);
       g_string_append_printf (s, "<porescope:entry key=\"%s\">%s</porescope:entry>\n", k, v);
     }
-  g_string_append (s, "</porescope:provenance>\n</metadata>");
+  g_string_append (s, "</porescope:provenance>\n</metadata>\n");
+  /* Voxels stay squares when viewers scale the slice images (cairo's SVG
+   * has no filter attribute; the 3D image is at the figure's resolution). */
+  g_string_append (s, "<style type=\"text/css\">image { image-rendering: optimizeSpeed; "
+                      "image-rendering: pixelated; }</style>");
   return g_string_free (s, FALSE);
 }
 
