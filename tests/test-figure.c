@@ -489,6 +489,54 @@ test_movie_sweep_png (void)
             g_assert_cmphex (px[v * 720 + u], ==, 0xff000000u | (guint32) g << 16 | (guint32) g << 8 | g);
           }
     }
+
+  /* With the segmentation: a solid pore layer over x < 20 blended in its
+   * colour and opacity, the rest unchanged. */
+  {
+    g_autofree char *dir2 = ps_test_tmp_path ("sweep-overlay");
+    g_autofree char *file = g_build_filename (dir2, "frame-0001.png", NULL);
+    g_autoptr (PsLabels) half = ps_labels_new (NX, NY, NZ, NULL);
+    g_autoptr (GdkTexture) tex = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autofree guint32 *px = g_new (guint32, 720 * 576);
+    MovieWait w2 = { 0 };
+    const PsOverlayLayer *layer;
+    guint32 color;
+    double alpha;
+    gsize z = (gsize) 1 * NZ / 2;
+
+    for (gsize i = 0; i < (gsize) NX * NY * NZ; i++)
+      half->data[i] = i % NX < NX / 2;
+    half->n_labels = 1;
+    ps_document_set_overlay (doc, "pores", half, PS_OVERLAY_SOLID, PS_PHASE_PORES, 0, -1);
+    /* Shown in the movie even though the views hide overlays. */
+    g_action_group_change_action_state (ps_document_get_actions (doc), "show-overlays",
+                                        g_variant_new_boolean (FALSE));
+    layer = ps_document_get_overlay (doc, 0);
+    color = ps_document_get_overlay_color (doc, layer);
+    alpha = ps_document_get_overlay_alpha (doc, layer);
+    o.n_frames = 2;
+    o.overlay = TRUE;
+    ps_window_export_movie (win, dir2, &o, movie_cb, &w2);
+    wait_movie (&w2);
+    g_assert_no_error (w2.error);
+    tex = gdk_texture_new_from_filename (file, &error);
+    g_assert_no_error (error);
+    gdk_texture_download (tex, (guchar *) px, 720 * 4);
+    for (int v = 0; v < 576; v += 7)
+      for (int u = 0; u < 720; u += 5)
+        {
+          guint8 g = expected_gray (pattern (u / 18, v / 18, z), 0.0, 1.0);
+          guint32 want = 0xff000000u;
+          for (int c = 0; c < 3; c++)
+            {
+              guint8 over = (color >> (16 - 8 * c)) & 0xff;
+              guint8 out = u / 18 < NX / 2 ? (guint8) floor ((1.0 - alpha) * g + alpha * over + 0.5) : g;
+              want |= (guint32) out << (16 - 8 * c);
+            }
+          g_assert_cmphex (px[v * 720 + u], ==, want);
+        }
+  }
   gtk_window_destroy (GTK_WINDOW (win));
   spin ();
 }

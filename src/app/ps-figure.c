@@ -204,10 +204,15 @@ collect_provenance (Figure *fig, PsDocument *doc, PsVolumeView *view)
   prov_add (fig, "overlays", g_string_free (layers, layers->len == 0) ?: g_strdup ("none"));
   if (view != NULL)
     prov_add (fig, "view_3d", g_strdup (ps_render_mode_to_string (ps_volume_view_get_mode (view))));
-  prov_add (fig, "figure_size_mm", g_strdup_printf ("%.1f %.1f", fig->layout.page_width / PT_PER_MM,
-                                                    fig->layout.page_height / PT_PER_MM));
-  if (fig->format == PS_FIGURE_FORMAT_PNG)
-    prov_add (fig, "figure_dpi", g_strdup_printf ("%g", fig->options.dpi));
+  {
+    char w[32], h[32], d[32];
+    /* '.' decimals whatever the locale. */
+    prov_add (fig, "figure_size_mm",
+              g_strdup_printf ("%s %s", ps_ascii_formatd (w, sizeof w, "%.1f", fig->layout.page_width / PT_PER_MM),
+                               ps_ascii_formatd (h, sizeof h, "%.1f", fig->layout.page_height / PT_PER_MM)));
+    if (fig->format == PS_FIGURE_FORMAT_PNG)
+      prov_add (fig, "figure_dpi", g_strdup (ps_ascii_formatd (d, sizeof d, "%g", fig->options.dpi)));
+  }
 }
 
 static const char *
