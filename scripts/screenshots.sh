@@ -21,7 +21,8 @@ run --demo --figure docs/screenshots/figure.png --figure-dpi 150
 recon_test=$(dirname "$app")/../../tests/test-workflow-recon
 PORESCOPE_SCREENSHOT_DIR=docs/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" \
   "$recon_test" -p /ui/recon/dialog -p /ui/subvolume/screenshot
-# A movie being written: the progress banner with Cancel (tests/test-figure.c).
+# A movie being written (progress banner with Cancel) and the figure dialog
+# (size and resolution choices): tests/test-figure.c.
 figure_test=$(dirname "$app")/../../tests/test-figure
-PORESCOPE_SCREENSHOT_DIR=docs/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" "$figure_test" -p /movie/cancel
+PORESCOPE_SCREENSHOT_DIR=docs/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" "$figure_test" -p /movie/cancel -p /figure/window-actions
 ls -l docs/screenshots

@@ -15,6 +15,7 @@
 
 #include "ps-application.h"
 #include "ps-core-glib.h"
+#include "ps-export.h"
 #include "ps-figure-layout.h"
 #include "ps-figure.h"
 #include "ps-movie.h"
@@ -688,6 +689,36 @@ test_actions (void)
     }
   names = list_dir (dir);
   g_assert_cmpuint (names->len, ==, 3);
+  g_assert_null (ps_window_get_error (win));
+
+  /* Without a path they ask with a file chooser (its size, resolution,
+   * frame and segmentation choices); the window closes it. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.export-figure", "s", ""));
+  spin ();
+  if (g_getenv ("PORESCOPE_SCREENSHOT_DIR") != NULL)
+    {
+      GListModel *tops = gtk_window_get_toplevels ();
+      for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
+        {
+          g_autoptr (GtkWidget) top = g_list_model_get_item (tops, i);
+          if (GTK_IS_FILE_CHOOSER (top))
+            {
+              g_autofree char *shot = g_build_filename (g_getenv ("PORESCOPE_SCREENSHOT_DIR"), "figure-dialog.png",
+                                                        NULL);
+              g_autoptr (GError) shot_error = NULL;
+              g_autoptr (GdkTexture) tex = NULL;
+              for (gint64 end = g_get_monotonic_time () + 800000; g_get_monotonic_time () < end;)
+                g_main_context_iteration (NULL, FALSE);
+              gtk_test_widget_wait_for_draw (top);
+              tex = ps_export_widget_texture (top, &shot_error);
+              g_assert_no_error (shot_error);
+              g_assert_true (ps_export_texture_png (tex, shot, &shot_error));
+            }
+        }
+    }
+  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (win), "win.export-movie",
+                                                     g_variant_new_parsed ("{'kind': <'rotate'>}")));
+  spin ();
   g_assert_null (ps_window_get_error (win));
   gtk_window_destroy (GTK_WINDOW (win));
   spin ();

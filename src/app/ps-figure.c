@@ -154,9 +154,10 @@ collect_provenance (Figure *fig, PsDocument *doc, PsVolumeView *view)
 
   prov_add (fig, "program", g_strdup ("porescope"));
   prov_add (fig, "version", g_strdup (PACKAGE_VERSION));
-  if (file != NULL && g_file_get_path (file) != NULL)
+  g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+  if (path != NULL)
     {
-      g_autofree char *path = g_file_get_path (file);
       fig->input_path = g_canonicalize_filename (path, NULL);
       prov_add (fig, "input", g_strdup (fig->input_path));
       prov_add (fig, "input_sha256", g_strdup (""));   /* the worker fills it */

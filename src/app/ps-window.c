@@ -949,14 +949,25 @@ action_export_figure (GtkWidget *widget, const char *name, GVariant *param)
   const char *path = g_variant_get_string (param, NULL);
   GtkFileChooserNative *chooser;
   g_autofree char *suggested = NULL;
-  g_autofree char *width = NULL, *dpi = NULL;
   static const char *const png[] = { "*.png", NULL };
   static const char *const svg[] = { "*.svg", NULL };
   static const char *const pdf[] = { "*.pdf", NULL };
-  static const char *widths[] = { "85", "180", NULL };
-  static const char *dpis[] = { "150", "300", "600", NULL };
-  const char *width_labels[] = { _("Single column (85 mm)"), _("Double column (180 mm)"), NULL };
-  const char *dpi_labels[] = { _("150 dpi"), _("300 dpi"), _("600 dpi"), NULL };
+  /* The current value first: GTK 4.8's fallback dialog shows the first
+   * option whatever gtk_file_chooser_set_choice() asked for. */
+  gboolean narrow = fabs (self->figure_options.width_mm - 85.0) < 0.5;
+  int dpi_first = fabs (self->figure_options.dpi - 150.0) < 0.5 ? 0 : fabs (self->figure_options.dpi - 600.0) < 0.5 ? 2 : 1;
+  static const char *all_dpis[] = { "150", "300", "600" };
+  const char *all_dpi_labels[] = { _("150 dpi"), _("300 dpi"), _("600 dpi") };
+  const char *widths[] = { narrow ? "85" : "180", narrow ? "180" : "85", NULL };
+  const char *width_labels[] = { narrow ? _("Single column (85 mm)") : _("Double column (180 mm)"),
+                                 narrow ? _("Double column (180 mm)") : _("Single column (85 mm)"), NULL };
+  const char *dpis[4] = { NULL }, *dpi_labels[4] = { NULL };
+  for (int i = 0, n = 0; i < 3; i++)
+    {
+      int k = i == 0 ? dpi_first : (i <= dpi_first ? i - 1 : i);
+      dpis[n] = all_dpis[k];
+      dpi_labels[n++] = all_dpi_labels[k];
+    }
 
   if (path[0] != '\0')
     {
@@ -981,14 +992,11 @@ action_export_figure (GtkWidget *widget, const char *name, GVariant *param)
   }
   gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "width", _("Width"), widths, width_labels);
   gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "dpi", _("PNG resolution"), dpis, dpi_labels);
-  width = g_strdup_printf ("%.0f", self->figure_options.width_mm);
-  dpi = g_strdup_printf ("%.0f", self->figure_options.dpi);
-  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "width", g_str_equal (width, "85") ? "85" : "180");
-  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "dpi",
-                               g_strv_contains (dpis, dpi) ? dpi : "300");
   g_signal_connect (chooser, "response", G_CALLBACK (figure_response), self);
   self->chooser = chooser;
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "width", widths[0]);
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "dpi", dpis[0]);
 }
 
 /* ---- movies ------------------------------------------------------------------------------------ */
@@ -1071,8 +1079,9 @@ action_export_movie (GtkWidget *widget, const char *name, GVariant *param)
   PsMovieOptions options;
   GtkFileChooserNative *chooser;
   g_autofree char *suggested = NULL;
-  static const char *frames[] = { "36", "72", "180", "360", NULL };
-  const char *frame_labels[] = { _("36 frames"), _("72 frames"), _("180 frames"), _("360 frames"), NULL };
+  /* The default first (see action_export_figure). */
+  static const char *frames[] = { "72", "36", "180", "360", NULL };
+  const char *frame_labels[] = { _("72 frames"), _("36 frames"), _("180 frames"), _("360 frames"), NULL };
 
   if (!ps_movie_options_from_variant (param, &options, NULL, &error))
     {
@@ -1097,13 +1106,13 @@ action_export_movie (GtkWidget *widget, const char *name, GVariant *param)
                                         : (ps_movie_have_webm () ? "-sweep.webm" : "-sweep-frames"));
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested);
   gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "frames", _("Frames"), frames, frame_labels);
-  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "frames", "72");
   gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "overlay", _("Show the segmentation"), NULL, NULL);
-  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "overlay", options.overlay ? "true" : "false");
   g_object_set_data_full (G_OBJECT (chooser), "options", g_memdup2 (&options, sizeof options), g_free);
   g_signal_connect (chooser, "response", G_CALLBACK (movie_response), self);
   self->chooser = chooser;
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "frames", "72");
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "overlay", options.overlay ? "true" : "false");
 }
 
 static void
