@@ -12,6 +12,7 @@ build_pkgs=(
   adwaita-icon-theme librsvg2-common
   libtiff-dev zlib1g-dev libjson-glib-dev
   libgl1-mesa-dri
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 )
 test_pkgs=(
   xvfb xauth xfonts-base
@@ -20,6 +21,7 @@ test_pkgs=(
   imagej
   locales
   mesa-utils fonts-dejavu-core
+  gstreamer1.0-tools gstreamer1.0-plugins-base-apps
 )
 bench_pkgs=(
   python3-vtk9

@@ -14,9 +14,15 @@ run () { xvfb-run -a -s "-screen 0 1600x1000x24" "$app" "$@"; }
 run --screenshot docs/screenshots/welcome.png
 run --demo --screenshot docs/screenshots/demo.png
 LANGUAGE=zh_CN run --demo --screenshot docs/screenshots/demo-zh_CN.png
+# A figure (issue 8): orthoslices, 3D view and the pore size histogram.
+run --demo --figure docs/screenshots/figure.png --figure-dpi 150
 # The reconstruction dialog and the subvolume box (issue 7): drawn by the ui
 # test that drives them (tests/test-workflow-recon.c).
 recon_test=$(dirname "$app")/../../tests/test-workflow-recon
 PORESCOPE_SCREENSHOT_DIR=docs/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" \
   "$recon_test" -p /ui/recon/dialog -p /ui/subvolume/screenshot
+# A movie being written (progress banner with Cancel) and the figure dialog
+# (size and resolution choices): tests/test-figure.c.
+figure_test=$(dirname "$app")/../../tests/test-figure
+PORESCOPE_SCREENSHOT_DIR=docs/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" "$figure_test" -p /movie/cancel -p /figure/window-actions
 ls -l docs/screenshots

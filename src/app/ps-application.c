@@ -8,6 +8,8 @@
 
 #include "ps-application-private.h"
 #include "ps-application.h"
+#include "ps-figure.h"
+#include "ps-movie.h"
 #include "ps-job.h"
 #include "ps-memory.h"
 #include "ps-preferences-window.h"
@@ -23,6 +25,8 @@ typedef enum
   PS_STARTUP_INTERACTIVE,
   PS_STARTUP_EXIT_AFTER_STARTUP,
   PS_STARTUP_SCREENSHOT,
+  PS_STARTUP_FIGURE,
+  PS_STARTUP_MOVIE,
 } PsStartupMode;
 
 struct _PsApplication
@@ -32,6 +36,11 @@ struct _PsApplication
   /* Owned. */
   GSettings *settings;
   char *screenshot_path;
+  char *figure_path;
+  PsFigureOptions figure_options;
+  char *movie_path;
+  char *movie_kind;
+  PsMovieOptions movie_options;
   char *angles;
 
   PsStartupMode mode;
@@ -54,6 +63,20 @@ static const GOptionEntry option_entries[] = {
     N_("Open FILE as a tilt series with these angles (a .tlt file or START:STOP:STEP)"), N_("SPEC") },
   { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Write a PNG of the window once FILE (or the welcome page) is shown, then exit"), N_("OUT.png") },
+  { "figure", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+    N_("Write a figure of FILE (orthoslices, 3D view, size histograms) as PNG, SVG or PDF, then exit"),
+    N_("OUT.png|OUT.svg|OUT.pdf") },
+  { "figure-width", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Figure width in mm (default 180)"), N_("MM") },
+  { "figure-height", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Figure height in mm (default: as the panels need)"),
+    N_("MM") },
+  { "figure-dpi", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Figure resolution for PNG (default 300)"), N_("DPI") },
+  { "movie", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+    N_("Write a movie of FILE (a .webm video, or PNG frames into a new folder), then exit"), N_("OUT") },
+  { "movie-kind", 0, 0, G_OPTION_ARG_STRING, NULL, N_("rotate (the 3D view, 360°) or sweep (xy slices through z)"),
+    N_("KIND") },
+  { "movie-frames", 0, 0, G_OPTION_ARG_INT, NULL, N_("Number of frames (default 72)"), N_("N") },
+  { "movie-fps", 0, 0, G_OPTION_ARG_INT, NULL, N_("Frames per second of the video (default 24)"), N_("N") },
+  { "movie-overlay", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Show the segmentation in the movie"), NULL },
   /* Handled in main() before GApplication (ps-render-3d.c); listed for --help. */
   { "render-3d", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Render the 3D view of FILE to a PNG and exit (more: porescope --render-3d OUT.png --help)"), N_("OUT.png") },
@@ -74,8 +97,55 @@ ps_application_handle_local_options (GApplication *app, GVariantDict *options)
     }
   g_variant_dict_lookup (options, "screenshot", "^ay", &self->screenshot_path);
   g_variant_dict_lookup (options, "angles", "s", &self->angles);
+  g_variant_dict_lookup (options, "figure", "^ay", &self->figure_path);
+  g_variant_dict_lookup (options, "figure-width", "d", &self->figure_options.width_mm);
+  g_variant_dict_lookup (options, "figure-height", "d", &self->figure_options.height_mm);
+  g_variant_dict_lookup (options, "figure-dpi", "d", &self->figure_options.dpi);
   self->demo = g_variant_dict_contains (options, "demo");
-  if (self->screenshot_path != NULL)
+  g_variant_dict_lookup (options, "movie", "^ay", &self->movie_path);
+  g_variant_dict_lookup (options, "movie-kind", "s", &self->movie_kind);
+  {
+    int n;
+    if (g_variant_dict_lookup (options, "movie-frames", "i", &n))
+      self->movie_options.n_frames = n < 1 ? 0 : (guint) n;
+    if (g_variant_dict_lookup (options, "movie-fps", "i", &n))
+      self->movie_options.fps = n < 1 ? 0 : (guint) n;
+  }
+  self->movie_options.overlay = g_variant_dict_contains (options, "movie-overlay");
+  if (self->movie_kind != NULL)
+    {
+      if (g_str_equal (self->movie_kind, "rotate"))
+        self->movie_options.kind = PS_MOVIE_ROTATE;
+      else if (g_str_equal (self->movie_kind, "sweep"))
+        self->movie_options.kind = PS_MOVIE_SWEEP;
+      else
+        {
+          g_printerr ("porescope: --movie-kind: %s\n", _("rotate or sweep"));
+          return 2;
+        }
+    }
+  if (self->movie_path != NULL)
+    {
+      if (self->movie_options.n_frames < 1 || self->movie_options.n_frames > 10000 || self->movie_options.fps < 1
+          || self->movie_options.fps > 120)
+        {
+          g_printerr ("porescope: %s\n", _("--movie-frames must be 1 to 10000 and --movie-fps 1 to 120"));
+          return 2;
+        }
+      self->mode = PS_STARTUP_MOVIE;
+    }
+  else if (self->figure_path != NULL)
+    {
+      PsFigureFormat format;
+      if (!ps_figure_format_from_path (self->figure_path, &format))
+        {
+          g_printerr ("porescope: --figure: %s: %s\n", self->figure_path,
+                      _("the figure must be a .png, .svg or .pdf file"));
+          return 2;
+        }
+      self->mode = PS_STARTUP_FIGURE;
+    }
+  else if (self->screenshot_path != NULL)
     self->mode = PS_STARTUP_SCREENSHOT;
   else if (g_variant_dict_contains (options, "exit-after-startup"))
     self->mode = PS_STARTUP_EXIT_AFTER_STARTUP;
@@ -101,6 +171,71 @@ screenshot_settled (gpointer user_data)
       self->exit_status = 1;
     }
   g_application_quit (G_APPLICATION (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+figure_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PsWindow *window = PS_WINDOW (source);
+  PsApplication *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!ps_window_export_figure_finish (window, result, &error))
+    {
+      g_printerr ("porescope: %s\n", error->message);
+      if (self->exit_status == 0)
+        self->exit_status = 1;
+    }
+  g_application_quit (G_APPLICATION (self));
+  g_application_release (G_APPLICATION (self));
+}
+
+static gboolean
+figure_settled (gpointer user_data)
+{
+  PsWindow *window = user_data;
+  PsApplication *self = PS_APPLICATION (gtk_window_get_application (GTK_WINDOW (window)));
+
+  if (self->exit_status != 0)
+    {
+      g_application_quit (G_APPLICATION (self));
+      return G_SOURCE_REMOVE;
+    }
+  g_application_hold (G_APPLICATION (self));
+  ps_window_export_figure (window, self->figure_path, &self->figure_options, figure_written, self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+movie_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PsApplication *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (ps_movie_export_finish (result, &error) == 0)
+    {
+      g_printerr ("porescope: %s\n", error->message);
+      if (self->exit_status == 0)
+        self->exit_status = 1;
+    }
+  g_application_quit (G_APPLICATION (self));
+  g_application_release (G_APPLICATION (self));
+}
+
+static gboolean
+movie_settled (gpointer user_data)
+{
+  PsWindow *window = user_data;
+  PsApplication *self = PS_APPLICATION (gtk_window_get_application (GTK_WINDOW (window)));
+
+  if (self->exit_status != 0)
+    {
+      g_application_quit (G_APPLICATION (self));
+      return G_SOURCE_REMOVE;
+    }
+  g_application_hold (G_APPLICATION (self));
+  ps_window_export_movie (window, self->movie_path, &self->movie_options, movie_written, self);
   return G_SOURCE_REMOVE;
 }
 
@@ -149,6 +284,16 @@ startup_mode_begin (PsApplication *self, PsWindow *window)
       g_signal_connect_object (ps_window_get_document (window), "error", G_CALLBACK (screenshot_error), window, 0);
       ps_window_when_settled (window, screenshot_settled, window);
       self->timeout_id = g_timeout_add_seconds (SCREENSHOT_TIMEOUT_S, startup_timeout, self);
+      break;
+    case PS_STARTUP_FIGURE:
+      g_signal_connect_object (ps_window_get_document (window), "error", G_CALLBACK (screenshot_error), window, 0);
+      ps_window_when_settled (window, figure_settled, window);
+      self->timeout_id = g_timeout_add_seconds (SCREENSHOT_TIMEOUT_S, startup_timeout, self);
+      break;
+    case PS_STARTUP_MOVIE:
+      g_signal_connect_object (ps_window_get_document (window), "error", G_CALLBACK (screenshot_error), window, 0);
+      ps_window_when_settled (window, movie_settled, window);
+      /* No overall time limit: a long movie takes as long as it takes. */
       break;
     case PS_STARTUP_EXIT_AFTER_STARTUP:
       ps_window_when_settled (window, exit_settled, window);
@@ -361,6 +506,9 @@ ps_application_finalize (GObject *object)
   PsApplication *self = PS_APPLICATION (object);
 
   g_clear_pointer (&self->screenshot_path, g_free);
+  g_clear_pointer (&self->figure_path, g_free);
+  g_clear_pointer (&self->movie_path, g_free);
+  g_clear_pointer (&self->movie_kind, g_free);
   g_clear_pointer (&self->angles, g_free);
 
   G_OBJECT_CLASS (ps_application_parent_class)->finalize (object);
@@ -383,6 +531,8 @@ ps_application_class_init (PsApplicationClass *klass)
 static void
 ps_application_init (PsApplication *self)
 {
+  ps_figure_options_init (&self->figure_options);
+  ps_movie_options_init (&self->movie_options);
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
   g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[FILE…]"));
   g_application_set_option_context_summary (G_APPLICATION (self),

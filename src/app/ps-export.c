@@ -15,8 +15,9 @@
  * stretch of a degenerate voxel size could explode the pixel count. */
 #define MAX_EDGE 16384
 
-GdkTexture *
-ps_export_render_slice (PsDocument *document, PsSliceOrientation orientation, GError **error)
+static GdkTexture *
+render_slice (PsDocument *document, PsSliceOrientation orientation, gsize index, int with_overlays, gboolean stretch,
+              GError **error)
 {
   PsVolume *vol = ps_document_get_volume (document);
   PsSliceOverlay overlays[PS_SLICE_MAX_OVERLAYS];
@@ -39,8 +40,8 @@ ps_export_render_slice (PsDocument *document, PsSliceOrientation orientation, GE
   ps_slice_axes (orientation, &col_axis, &row_axis);
   ps_document_get_spacing (document, spacing);
   double unit = fmin (spacing[col_axis], spacing[row_axis]);
-  gsize ow = (gsize) llround (w * spacing[col_axis] / unit);
-  gsize oh = (gsize) llround (h * spacing[row_axis] / unit);
+  gsize ow = stretch ? (gsize) llround (w * spacing[col_axis] / unit) : w;
+  gsize oh = stretch ? (gsize) llround (h * spacing[row_axis] / unit) : h;
   if (ow == 0 || oh == 0 || ow > MAX_EDGE || oh > MAX_EDGE)
     {
       g_set_error (error, PS_ERROR, PS_ERROR_CODE_TOO_LARGE,
@@ -55,9 +56,17 @@ ps_export_render_slice (PsDocument *document, PsSliceOrientation orientation, GE
       ps_set_error_too_large (error, _("Export"), (guint64) (w * h + ow * oh) * 4);
       return NULL;
     }
-  ps_slice_extract_volume (vol, orientation, ps_document_get_slice (document, orientation), slice, 0);
+  {
+    gsize nmax = orientation == PS_SLICE_XY ? vol->nz : orientation == PS_SLICE_XZ ? vol->ny : vol->nx;
+    if (index >= nmax)
+      {
+        g_set_error (error, PS_ERROR, PS_ERROR_CODE_INVALID_PARAMETER, _("Slice %zu is outside the volume"), index);
+        return NULL;
+      }
+  }
+  ps_slice_extract_volume (vol, orientation, index, slice, 0);
 
-  if (ps_document_get_show_overlays (document))
+  if (with_overlays > 0 || (with_overlays < 0 && ps_document_get_show_overlays (document)))
     for (guint i = 0; i < ps_document_get_n_overlays (document) && n_overlays < PS_SLICE_MAX_OVERLAYS; i++)
       {
         const PsOverlayLayer *layer = ps_document_get_overlay (document, i);
@@ -66,8 +75,7 @@ ps_export_render_slice (PsDocument *document, PsSliceOrientation orientation, GE
         labels[n_overlays] = g_try_new (guint32, w * h);
         if (labels[n_overlays] == NULL)
           break;
-        ps_slice_extract_labels (layer->labels, orientation, ps_document_get_slice (document, orientation),
-                                 labels[n_overlays], 0);
+        ps_slice_extract_labels (layer->labels, orientation, index, labels[n_overlays], 0);
         overlays[n_overlays].labels = labels[n_overlays];
         overlays[n_overlays].mode = layer->mode;
         overlays[n_overlays].color = ps_document_get_overlay_color (document, layer);
@@ -103,6 +111,25 @@ ps_export_render_slice (PsDocument *document, PsSliceOrientation orientation, GE
   for (gsize i = 0; i < n_overlays; i++)
     g_free (labels[i]);
   return texture;
+}
+
+GdkTexture *
+ps_export_render_slice (PsDocument *document, PsSliceOrientation orientation, GError **error)
+{
+  return render_slice (document, orientation, ps_document_get_slice (document, orientation), -1, TRUE, error);
+}
+
+GdkTexture *
+ps_export_render_slice_voxels (PsDocument *document, PsSliceOrientation orientation, GError **error)
+{
+  return render_slice (document, orientation, ps_document_get_slice (document, orientation), -1, FALSE, error);
+}
+
+GdkTexture *
+ps_export_render_slice_at (PsDocument *document, PsSliceOrientation orientation, gsize index, gboolean overlays,
+                           GError **error)
+{
+  return render_slice (document, orientation, index, overlays ? 1 : 0, TRUE, error);
 }
 
 gboolean

@@ -18,6 +18,19 @@ G_BEGIN_DECLS
 GdkTexture *ps_export_render_slice  (PsDocument         *document,
                                      PsSliceOrientation  orientation,
                                      GError            **error);
+/* The same at one pixel per voxel (w × h of ps_slice_size), for callers
+ * that scale it themselves (figures: nearest-neighbour, true aspect). */
+GdkTexture *ps_export_render_slice_voxels (PsDocument         *document,
+                                           PsSliceOrientation  orientation,
+                                           GError            **error);
+/* Slice @index (not the crosshair's) with the true aspect ratio, with the
+ * visible label layers when @overlays, whatever the document shows
+ * (movies). */
+GdkTexture *ps_export_render_slice_at (PsDocument         *document,
+                                       PsSliceOrientation  orientation,
+                                       gsize               index,
+                                       gboolean            overlays,
+                                       GError            **error);
 gboolean    ps_export_slice_png     (PsDocument         *document,
                                      PsSliceOrientation  orientation,
                                      const char         *path,

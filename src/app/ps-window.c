@@ -10,6 +10,8 @@
 
 #include "ps-application.h"
 #include "ps-export.h"
+#include "ps-figure.h"
+#include "ps-movie.h"
 #include "ps-format.h"
 #include "ps-histogram-view.h"
 #include "ps-memory.h"
@@ -69,6 +71,8 @@ struct _PsWindow
   GBinding *message_binding;
   GtkFileChooserNative *chooser;
   char *pending_angles;       /* for the tilt-series chooser */
+  GCancellable *figure_cancellable; /* the figure being written */
+  PsFigureOptions figure_options;   /* last chosen in the figure dialog */
 
   /* Borrowed. */
   GtkRecentManager *recent;
@@ -367,6 +371,8 @@ update_actions (PsWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-as", has);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-session", has);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-slice", has);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-figure", has);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-movie", has);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.zoom-fit", has);
 }
 
@@ -838,6 +844,277 @@ window_volume_view (PsWindow *self)
   return NULL;
 }
 
+/* ---- figures ----------------------------------------------------------------------------------- */
+
+static void
+figure_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *outer = user_data;
+  PsWindow *self = g_task_get_source_object (outer);
+  g_autoptr (GError) error = NULL;
+
+  if (!ps_figure_export_finish (result, &error))
+    g_task_return_error (outer, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (outer, TRUE);
+  if (self->figure_cancellable == g_task_get_cancellable (outer))
+    g_clear_object (&self->figure_cancellable);
+  g_object_unref (outer);
+}
+
+void
+ps_window_export_figure (PsWindow *self, const char *path, const PsFigureOptions *options,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *outer;
+
+  g_return_if_fail (PS_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+
+  /* A new figure replaces one still being written. */
+  if (self->figure_cancellable != NULL)
+    g_cancellable_cancel (self->figure_cancellable);
+  g_clear_object (&self->figure_cancellable);
+  self->figure_cancellable = g_cancellable_new ();
+  outer = g_task_new (self, self->figure_cancellable, callback, user_data);
+  ps_figure_export_async (self->document, window_volume_view (self), path,
+                          options != NULL ? options : &self->figure_options, self->figure_cancellable, figure_done,
+                          outer);
+}
+
+gboolean
+ps_window_export_figure_finish (PsWindow *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+figure_exported (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PsWindow *self = PS_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = user_data;
+  g_autofree char *name = g_path_get_basename (path);
+
+  if (ps_window_export_figure_finish (self, result, &error))
+    {
+      /* Translators: %s is a file name */
+      g_autofree char *text = g_strdup_printf (_("Exported “%s”"), name);
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+    }
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autofree char *title = g_strdup_printf (_("Could not export “%s”"), name);
+      show_error (self, title, error->message);
+    }
+}
+
+static void
+figure_response (GtkNativeDialog *dialog, int response, PsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      const char *width = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "width");
+      const char *dpi = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "dpi");
+      PsFigureFormat format;
+
+      remember_folder (self, file);
+      if (width != NULL)
+        self->figure_options.width_mm = g_ascii_strtod (width, NULL);
+      if (dpi != NULL)
+        self->figure_options.dpi = g_ascii_strtod (dpi, NULL);
+      if (path != NULL && !ps_figure_format_from_path (path, &format))
+        {
+          /* No known extension: PNG. */
+          char *with = g_strconcat (path, ".png", NULL);
+          g_free (path);
+          path = with;
+        }
+      if (path != NULL)
+        ps_window_export_figure (self, path, NULL, figure_exported, g_strdup (path));
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_clear_object (&self->chooser);
+}
+
+/* win.export-figure (s): write the figure to the path (format from its
+ * extension: .png, .svg, .pdf); "" asks for the file, size and resolution. */
+static void
+action_export_figure (GtkWidget *widget, const char *name, GVariant *param)
+{
+  PsWindow *self = PS_WINDOW (widget);
+  const char *path = g_variant_get_string (param, NULL);
+  GtkFileChooserNative *chooser;
+  g_autofree char *suggested = NULL;
+  static const char *const png[] = { "*.png", NULL };
+  static const char *const svg[] = { "*.svg", NULL };
+  static const char *const pdf[] = { "*.pdf", NULL };
+  /* The current value first: GTK 4.8's fallback dialog shows the first
+   * option whatever gtk_file_chooser_set_choice() asked for. */
+  gboolean narrow = fabs (self->figure_options.width_mm - 85.0) < 0.5;
+  int dpi_first = fabs (self->figure_options.dpi - 150.0) < 0.5 ? 0 : fabs (self->figure_options.dpi - 600.0) < 0.5 ? 2 : 1;
+  static const char *all_dpis[] = { "150", "300", "600" };
+  const char *all_dpi_labels[] = { _("150 dpi"), _("300 dpi"), _("600 dpi") };
+  const char *widths[] = { narrow ? "85" : "180", narrow ? "180" : "85", NULL };
+  const char *width_labels[] = { narrow ? _("Single column (85 mm)") : _("Double column (180 mm)"),
+                                 narrow ? _("Double column (180 mm)") : _("Single column (85 mm)"), NULL };
+  const char *dpis[4] = { NULL }, *dpi_labels[4] = { NULL };
+  for (int i = 0, n = 0; i < 3; i++)
+    {
+      int k = i == 0 ? dpi_first : (i <= dpi_first ? i - 1 : i);
+      dpis[n] = all_dpis[k];
+      dpi_labels[n++] = all_dpi_labels[k];
+    }
+
+  if (path[0] != '\0')
+    {
+      ps_window_export_figure (self, path, NULL, figure_exported, g_strdup (path));
+      return;
+    }
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  chooser = gtk_file_chooser_native_new (_("Export Figure"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                         _("_Export"), _("_Cancel"));
+  set_start_folder (self, GTK_FILE_CHOOSER (chooser));
+  suggested = suggested_name (self, "-figure.png");
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested);
+  {
+    g_autoptr (GtkFileFilter) f1 = make_filter (_("PNG Images"), png);
+    g_autoptr (GtkFileFilter) f2 = make_filter (_("SVG Drawings"), svg);
+    g_autoptr (GtkFileFilter) f3 = make_filter (_("PDF Documents"), pdf);
+    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), f1);
+    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), f2);
+    gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), f3);
+  }
+  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "width", _("Width"), widths, width_labels);
+  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "dpi", _("PNG resolution"), dpis, dpi_labels);
+  g_signal_connect (chooser, "response", G_CALLBACK (figure_response), self);
+  self->chooser = chooser;
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "width", widths[0]);
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "dpi", dpis[0]);
+}
+
+/* ---- movies ------------------------------------------------------------------------------------ */
+
+void
+ps_window_export_movie (PsWindow *self, const char *path, const PsMovieOptions *options,
+                        GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (PS_IS_WINDOW (self));
+  ps_movie_export_async (self->document, window_volume_view (self), path, options, callback, user_data);
+}
+
+typedef struct
+{
+  PsWindow *self;   /* owned ref */
+  char *path;
+} MovieClosure;
+
+static void
+movie_exported (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MovieClosure *c = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (ps_movie_export_finish (result, &error) > 0)
+    {
+      g_autofree char *name = g_path_get_basename (c->path);
+      /* Translators: %s is a file name */
+      g_autofree char *text = g_strdup_printf (_("Exported “%s”"), name);
+      adw_toast_overlay_add_toast (c->self->toast_overlay, adw_toast_new (text));
+    }
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_error (c->self, _("Could not write the movie"), error->message);
+  g_object_unref (c->self);
+  g_free (c->path);
+  g_free (c);
+}
+
+static void
+start_movie (PsWindow *self, const char *path, const PsMovieOptions *options)
+{
+  MovieClosure *c = g_new0 (MovieClosure, 1);
+  c->self = g_object_ref (self);
+  c->path = g_strdup (path);
+  ps_window_export_movie (self, path, options, movie_exported, c);
+}
+
+static void
+movie_response (GtkNativeDialog *dialog, int response, PsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      PsMovieOptions *options = g_object_get_data (G_OBJECT (dialog), "options");
+      const char *frames = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "frames");
+      const char *overlay = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "overlay");
+
+      remember_folder (self, file);
+      if (frames != NULL)
+        options->n_frames = (guint) g_ascii_strtoull (frames, NULL, 10);
+      if (overlay != NULL)
+        options->overlay = g_str_equal (overlay, "true");
+      if (path != NULL)
+        start_movie (self, path, options);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_clear_object (&self->chooser);
+}
+
+/* win.export-movie (a{sv}): kind ("rotate" | "sweep"), frames, overlay,
+ * width, height, fps, path (".webm": a video; else a folder of PNG frames).
+ * Without a path, asks for one. */
+static void
+action_export_movie (GtkWidget *widget, const char *name, GVariant *param)
+{
+  PsWindow *self = PS_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  PsMovieOptions options;
+  GtkFileChooserNative *chooser;
+  g_autofree char *suggested = NULL;
+  /* The default first (see action_export_figure). */
+  static const char *frames[] = { "72", "36", "180", "360", NULL };
+  const char *frame_labels[] = { _("72 frames"), _("36 frames"), _("180 frames"), _("360 frames"), NULL };
+
+  if (!ps_movie_options_from_variant (param, &options, NULL, &error))
+    {
+      show_error (self, _("Could not write the movie"), error->message);
+      return;
+    }
+  if (g_variant_lookup (param, "path", "s", &path) && path[0] != '\0')
+    {
+      start_movie (self, path, &options);
+      return;
+    }
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  chooser = gtk_file_chooser_native_new (options.kind == PS_MOVIE_ROTATE ? _("Export Rotation Movie")
+                                                                         : _("Export Slice Sweep Movie"),
+                                         GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"),
+                                         _("_Cancel"));
+  set_start_folder (self, GTK_FILE_CHOOSER (chooser));
+  suggested = suggested_name (self, options.kind == PS_MOVIE_ROTATE
+                                        ? (ps_movie_have_webm () ? "-rotation.webm" : "-rotation-frames")
+                                        : (ps_movie_have_webm () ? "-sweep.webm" : "-sweep-frames"));
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), suggested);
+  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "frames", _("Frames"), frames, frame_labels);
+  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "overlay", _("Show the segmentation"), NULL, NULL);
+  g_object_set_data_full (G_OBJECT (chooser), "options", g_memdup2 (&options, sizeof options), g_free);
+  g_signal_connect (chooser, "response", G_CALLBACK (movie_response), self);
+  self->chooser = chooser;
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "frames", "72");
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "overlay", options.overlay ? "true" : "false");
+}
+
 static void
 action_save_session (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -1130,6 +1407,9 @@ ps_window_dispose (GObject *object)
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
+  if (self->figure_cancellable != NULL)
+    g_cancellable_cancel (self->figure_cancellable);
+  g_clear_object (&self->figure_cancellable);
   g_clear_pointer (&self->fraction_binding, g_binding_unbind);
   g_clear_pointer (&self->message_binding, g_binding_unbind);
   if (self->recent != NULL)
@@ -1213,6 +1493,8 @@ ps_window_class_init (PsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.save-as", NULL, action_save_as);
   gtk_widget_class_install_action (widget_class, "win.export-slice", "s", action_export_slice);
   gtk_widget_class_install_action (widget_class, "win.export-screenshot", NULL, action_export_screenshot);
+  gtk_widget_class_install_action (widget_class, "win.export-figure", "s", action_export_figure);
+  gtk_widget_class_install_action (widget_class, "win.export-movie", "a{sv}", action_export_movie);
   gtk_widget_class_install_action (widget_class, "win.dismiss-error", NULL, action_dismiss_error);
   gtk_widget_class_install_action (widget_class, "win.save-session", NULL, action_save_session);
   gtk_widget_class_install_action (widget_class, "win.open-session", NULL, action_open_session);
@@ -1266,6 +1548,7 @@ ps_window_init (PsWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  ps_figure_options_init (&self->figure_options);
   self->document = ps_document_new ();
   gtk_widget_insert_action_group (GTK_WIDGET (self), "doc", ps_document_get_actions (self->document));
   ps_slice_view_set_document (self->xy_view, self->document);

@@ -5,6 +5,9 @@
  *
  * Window actions ("win."): open, open-tilt-series, open-file (s: a URI),
  * save-as, export-slice (s: "xy" | "xz" | "yz"), export-screenshot,
+ * export-figure (s: a .png/.svg/.pdf path; "" asks with a file chooser),
+ * export-movie (a{sv}: kind, frames, overlay, width, height, fps, path —
+ * see ps-movie.h; no path asks with a file chooser),
  * dismiss-error, show-sidebar (b), zoom-fit. The document's actions are
  * inserted as "doc." (see ps-document.h).
  */
@@ -13,6 +16,8 @@
 #include <adwaita.h>
 
 #include "ps-document.h"
+#include "ps-figure.h"
+#include "ps-movie.h"
 #include "ps-slice-view.h"
 
 G_BEGIN_DECLS
@@ -48,5 +53,24 @@ void         ps_window_when_settled      (PsWindow           *self,
 gboolean     ps_window_save_screenshot   (PsWindow           *self,
                                           const char         *path,
                                           GError            **error);
+
+/* Write the figure (ps-figure.h) of what the window shows to @path, with
+ * @options (NULL: the last chosen in the dialog, else the defaults). A new
+ * call cancels one still running. */
+void         ps_window_export_figure     (PsWindow           *self,
+                                          const char         *path,
+                                          const PsFigureOptions *options,
+                                          GAsyncReadyCallback callback,
+                                          gpointer            user_data);
+gboolean     ps_window_export_figure_finish (PsWindow        *self,
+                                          GAsyncResult       *result,
+                                          GError            **error);
+
+/* Write a movie (ps-movie.h) of the window's document and 3D view. */
+void         ps_window_export_movie      (PsWindow           *self,
+                                          const char         *path,
+                                          const PsMovieOptions *options,
+                                          GAsyncReadyCallback callback,
+                                          gpointer            user_data);
 
 G_END_DECLS
