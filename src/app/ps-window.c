@@ -16,6 +16,7 @@
 #include "ps-reconstruct-dialog.h"
 #include "ps-reconstruct.h"
 #include "ps-subvolume-tool.h"
+#include "ps-analysis-panel.h"
 #include "ps-volume-pane.h"
 #include "ps-session-ui.h"
 #include "ps-window.h"
@@ -56,6 +57,7 @@ struct _PsWindow
   GtkLabel *window_lo_label;
   GtkLabel *window_hi_label;
   GtkBox *legend_box;
+  PsAnalysisPanel *analysis_panel;
   GtkGrid *info_grid;
   GtkWidget *status_bar;
   GtkWidget *sidebar_button;
@@ -1010,6 +1012,18 @@ ps_window_get_document (PsWindow *self)
 }
 
 /**
+ * ps_window_get_analysis_panel:
+ *
+ * Returns: (transfer none): the sidebar's Analysis panel
+ */
+GtkWidget *
+ps_window_get_analysis_panel (PsWindow *self)
+{
+  g_return_val_if_fail (PS_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (self->analysis_panel);
+}
+
+/**
  * ps_window_get_slice_view:
  *
  * Returns: (transfer none):
@@ -1275,8 +1289,18 @@ ps_window_init (PsWindow *self)
   ps_subvolume_tool_attach (self->xy_view);
   ps_subvolume_tool_attach (self->xz_view);
   ps_subvolume_tool_attach (self->yz_view);
-  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->legend_box))),
-                              ps_subvolume_panel_new (self->document), GTK_WIDGET (self->legend_box));
+  {
+    GtkWidget *subvolume = ps_subvolume_panel_new (self->document);
+    GtkWidget *analysis = ps_analysis_panel_new (self->document);
+    gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->legend_box))), subvolume,
+                                GTK_WIDGET (self->legend_box));
+    gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->legend_box))), analysis,
+                                subvolume);
+    self->analysis_panel = PS_ANALYSIS_PANEL (analysis);
+    /* "analysis." for menus, shortcuts and tests on the whole window. */
+    gtk_widget_insert_action_group (GTK_WIDGET (self), "analysis",
+                                    ps_analysis_panel_get_actions (self->analysis_panel));
+  }
   {
     /* The 3D pane (branch gl). */
     GtkWidget *pane = ps_volume_pane_new ();

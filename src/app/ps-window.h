@@ -6,7 +6,8 @@
  * Window actions ("win."): open, open-tilt-series, open-file (s: a URI),
  * save-as, export-slice (s: "xy" | "xz" | "yz"), export-screenshot,
  * dismiss-error, show-sidebar (b), zoom-fit. The document's actions are
- * inserted as "doc." (see ps-document.h).
+ * inserted as "doc." (see ps-document.h), the analysis panel's as
+ * "analysis." (see ps-analysis-panel.h).
  */
 #pragma once
 
@@ -25,6 +26,8 @@ PsDocument  *ps_window_get_document      (PsWindow           *self);
 PsSliceView *ps_window_get_slice_view    (PsWindow           *self,
                                           PsSliceOrientation  orientation);
 GtkWidget   *ps_window_get_histogram     (PsWindow           *self);
+/* The sidebar's PsAnalysisPanel (its actions are also the window's "analysis."). */
+GtkWidget   *ps_window_get_analysis_panel (PsWindow          *self);
 /* The container the 3D view goes into (a vertical GtkBox under its header). */
 GtkBox      *ps_window_get_volume_pane   (PsWindow           *self);
 /* "welcome" or "views". */
