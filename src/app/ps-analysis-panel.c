@@ -238,7 +238,7 @@ struct _PsAnalysisPanel
   gboolean table_carbon;
 
   gboolean updating;           /* setting controls from the state */
-  guint threshold_timeout, h_timeout, smoothing_timeout;
+  guint threshold_timeout, h_timeout, smoothing_timeout, table_reset;
 };
 
 G_DEFINE_FINAL_TYPE (PsAnalysisPanel, ps_analysis_panel, GTK_TYPE_BOX)
@@ -1048,6 +1048,27 @@ export_clicked (GtkButton *button, PsAnalysisPanel *self)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* After a click on a header, show the top of the new order (the list would
+ * otherwise keep its anchor row in view wherever the sort moved it). GTK
+ * 4.8 has no gtk_column_view_scroll_to(): setting the model again resets
+ * the view. */
+static gboolean
+table_reset_idle (gpointer data)
+{
+  PsAnalysisPanel *self = data;
+  self->table_reset = 0;
+  gtk_column_view_set_model (self->table, NULL);
+  gtk_column_view_set_model (self->table, GTK_SELECTION_MODEL (self->selection));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+table_sorter_changed (GtkSorter *sorter, GtkSorterChange change, PsAnalysisPanel *self)
+{
+  if (self->table_reset == 0)
+    self->table_reset = g_idle_add (table_reset_idle, self);
+}
+
 static void
 table_activate (GtkColumnView *view, guint position, PsAnalysisPanel *self)
 {
@@ -1241,6 +1262,9 @@ ps_analysis_panel_dispose (GObject *object)
   g_clear_handle_id (&self->threshold_timeout, g_source_remove);
   g_clear_handle_id (&self->h_timeout, g_source_remove);
   g_clear_handle_id (&self->smoothing_timeout, g_source_remove);
+  if (self->table != NULL)
+    g_signal_handlers_disconnect_by_data (gtk_column_view_get_sorter (self->table), self);
+  g_clear_handle_id (&self->table_reset, g_source_remove);
   if (self->document != NULL)
     g_signal_handlers_disconnect_by_data (self->document, self);
   g_clear_object (&self->document);
@@ -1346,6 +1370,7 @@ ps_analysis_panel_init (PsAnalysisPanel *self)
   gtk_column_view_set_model (self->table, GTK_SELECTION_MODEL (self->selection));
   gtk_column_view_set_single_click_activate (self->table, TRUE);
   g_signal_connect (self->table, "activate", G_CALLBACK (table_activate), self);
+  g_signal_connect (gtk_column_view_get_sorter (self->table), "changed", G_CALLBACK (table_sorter_changed), self);
 }
 
 GtkWidget *
