@@ -19,4 +19,8 @@ LANGUAGE=zh_CN run --demo --screenshot docs/screenshots/demo-zh_CN.png
 recon_test=$(dirname "$app")/../../tests/test-workflow-recon
 PORESCOPE_SCREENSHOT_DIR=docs/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" \
   "$recon_test" -p /ui/recon/dialog -p /ui/subvolume/screenshot
+# Segment, Separate, Statistics (tests/test-workflow-analysis.c).
+analysis_test=$(dirname "$app")/../../tests/test-workflow-analysis
+PORESCOPE_SCREENSHOT_DIR=docs/screenshots PORESCOPE_CLI=$(dirname "$app")/../cli/porescope-cli \
+  xvfb-run -a -s "-screen 0 1600x1000x24" "$analysis_test" -p /ui/analysis/screenshots
 ls -l docs/screenshots
