@@ -330,6 +330,115 @@ test_threshold_separate_export (void)
   destroy_window (win);
 }
 
+/* Seed edits through a click in the XY view (seed mode), Ctrl-click, Undo
+ * and Redo; the export equals the CLI given the same edits as --seeds. */
+static void
+test_seed_edits (void)
+{
+  PsWindow *win = open_window (phantom_path);
+  PsDocument *doc = ps_window_get_document (win);
+  PsAnalysisPanel *panel = panel_of (win);
+  GActionGroup *actions = ps_analysis_panel_get_actions (panel);
+  PsVolume *vol = ps_document_get_volume (doc);
+  PsSliceView *xy = ps_window_get_slice_view (win, PS_SLICE_XY);
+  g_autofree char *gui = ps_test_tmp_path ("gui-seeds");
+  g_autofree char *cli = ps_test_tmp_path ("cli-seeds");
+  g_autofree char *seeds_csv = ps_test_tmp_path ("seeds.csv");
+  g_autofree char *t_text = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize n0 = 0, n = 0, nc = 0, pick[3] = { 0 };
+  gboolean found = FALSE;
+  double t, wx, wy;
+  PsBox box;
+
+  g_action_group_activate_action (ps_document_get_actions (doc), "subvolume-nm",
+                                  g_variant_new ("(dddddd)", 4.0, 5.0, 6.0, 20.0, 22.0, 24.0));
+  g_assert_true (ps_document_get_subvolume (doc, &box));
+  activate (win, "analysis.smoothing", g_variant_new_double (0.0));
+  wait_idle (doc);
+  t = ps_analysis_panel_get_threshold (panel) * 0.97;
+  activate (win, "analysis.threshold", g_variant_new_double (t));
+  wait_idle (doc);
+  g_assert_true (ps_analysis_panel_get_counts (panel, &n0, &nc));
+
+  /* A pore voxel near the box's centre (no smoothing: raw < t). */
+  for (gsize r = 0; r < 8 && !found; r++)
+    for (gsize d = 0; d < 27 && !found; d++)
+      {
+        gsize x = box.x0 + box.nx / 2 + (d % 3) * r, y = box.y0 + box.ny / 2 + (d / 3 % 3) * r;
+        gsize z = box.z0 + box.nz / 2 + (d / 9) * r;
+        if (vol->data[(z * vol->ny + y) * vol->nx + x] < t)
+          {
+            pick[0] = x;
+            pick[1] = y;
+            pick[2] = z;
+            found = TRUE;
+          }
+      }
+  g_assert_true (found);
+  ps_document_set_crosshair (doc, pick[0], pick[1], pick[2]);
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (xy));
+  {
+    double v[3] = { (double) pick[0], (double) pick[1], (double) pick[2] };
+    g_assert_true (ps_slice_view_voxel_to_widget (xy, v, &wx, &wy));
+  }
+
+  /* Not in seed mode: a click is not the seed tool's. */
+  g_assert_false (_ps_analysis_panel_click (panel, xy, wx, wy, FALSE));
+  g_action_group_change_action_state (actions, "seed-mode", g_variant_new_boolean (TRUE));
+  g_assert_true (_ps_analysis_panel_click (panel, xy, wx, wy, FALSE));
+  g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel), ==, 1);
+  wait_idle (doc);
+  g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
+  g_assert_cmpuint (n, ==, n0 + 1);
+  /* The manual seed is drawn where it was clicked. */
+  {
+    gsize n_seeds = 0;
+    gboolean seen = FALSE;
+    const PsSeed *seeds = ps_document_get_seeds (doc, &n_seeds);
+    for (gsize i = 0; i < n_seeds; i++)
+      seen |= seeds[i].x == pick[0] && seeds[i].y == pick[1] && seeds[i].z == pick[2];
+    g_assert_true (seen);
+  }
+
+  /* Ctrl-click: the object there loses its seeds. */
+  g_assert_true (_ps_analysis_panel_click (panel, xy, wx, wy, TRUE));
+  wait_idle (doc);
+  g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
+  g_assert_cmpuint (n, ==, n0);
+  g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel), ==, 2);
+
+  /* Undo, Redo, Undo. */
+  activate (win, "analysis.undo-seed", NULL);
+  wait_idle (doc);
+  g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
+  g_assert_cmpuint (n, ==, n0 + 1);
+  activate (win, "analysis.redo-seed", NULL);
+  wait_idle (doc);
+  g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
+  g_assert_cmpuint (n, ==, n0);
+  activate (win, "analysis.undo-seed", NULL);
+  wait_idle (doc);
+  g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel), ==, 1);
+  g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
+  g_assert_cmpuint (n, ==, n0 + 1);
+
+  /* Export = the CLI with the same edits as a --seeds file. */
+  activate (win, "analysis.export", g_variant_new_string (gui));
+  wait_idle (doc);
+  g_assert_cmpstr (ps_analysis_panel_get_last_export (panel), ==, gui);
+  g_assert_true (ps_analysis_panel_save_edits (panel, seeds_csv, &error));
+  g_assert_no_error (error);
+  t_text = fmt17 (t);
+  {
+    const char *const extra[] = { "--subvolume", "4,5,6:20x22x24", "--smooth", "0", "--threshold", t_text,
+                                  "--seeds", seeds_csv, NULL };
+    run_cli (cli, extra);
+  }
+  assert_same_files (gui, cli);
+  destroy_window (win);
+}
+
 /* The show-object action centres the crosshair on the row's centroid (nm in
  * the full volume's frame: voxel ⌊c / dx⌋), read from the exported CSV. */
 static void
@@ -572,6 +681,7 @@ main (int argc, char **argv)
   make_phantom ();
 
   g_test_add_func ("/ui/analysis/threshold-separate-export", test_threshold_separate_export);
+  g_test_add_func ("/ui/analysis/seed-edits", test_seed_edits);
   g_test_add_func ("/ui/analysis/show-object", test_show_object);
   g_test_add_func ("/ui/analysis/live-speed", test_live_speed);
   if (g_getenv ("PORESCOPE_SCREENSHOT_DIR") != NULL)

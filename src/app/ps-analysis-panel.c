@@ -13,10 +13,12 @@
 #define PsSeed PsCoreSeed
 #include "ps-analysis-io.h"
 #include "ps-analysis.h"
+#include "ps-seed-edits.h"
 #undef PsSeed
 
 #include "ps-analysis-panel.h"
 #include "ps-error.h"
+#include "ps-slice-view.h"
 
 /* Slider/spin changes become runs after the control has rested this long. */
 #define DEBOUNCE_MS 250
@@ -191,6 +193,22 @@ cell_bind (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_d
   gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
 }
 
+/* ---- seed edits ----------------------------------------------------------------------- */
+
+typedef enum
+{
+  EDIT_ADD,
+  EDIT_REMOVE,
+  EDIT_MERGE,
+} EditKind;
+
+/* One edit as the user made it; positions nm in the full volume's frame. */
+typedef struct
+{
+  EditKind kind;
+  double a[3], b[3];
+} Edit;
+
 /* ---- the panel ---------------------------------------------------------------------- */
 
 typedef struct _RunClosure RunClosure;
@@ -217,6 +235,7 @@ struct _PsAnalysisPanel
   GtkColumnView *table;
   GtkButton *export_button;
   GtkLabel *export_label;
+  GtkLabel *edits_label;
 
   /* The parameters the next run uses (subvolume from the document). */
   PsAnalysisParams params;
@@ -236,6 +255,11 @@ struct _PsAnalysisPanel
   GtkSortListModel *sorted;
   GtkSingleSelection *selection;
   gboolean table_carbon;
+
+  /* Seed edits: edits[0 .. n_applied) are in effect, the rest can be redone. */
+  GArray *edits;               /* (element-type Edit) */
+  guint n_applied;
+  gboolean seed_mode;          /* clicks in the slices edit seeds */
 
   gboolean updating;           /* setting controls from the state */
   guint threshold_timeout, h_timeout, smoothing_timeout, table_reset;
@@ -527,7 +551,8 @@ preview_threshold (PsAnalysisPanel *self, double t)
 
 typedef struct
 {
-  PsAnalysisParams params;
+  PsAnalysisParams params;     /* edit arrays point into @edits */
+  PsSeedEdits *edits;
   PsVolume *volume;
   Shared *previous;
 } RunRequest;
@@ -536,6 +561,7 @@ static void
 run_request_free (gpointer data)
 {
   RunRequest *req = data;
+  g_clear_pointer (&req->edits, ps_seed_edits_free);
   ps_volume_unref (req->volume);
   shared_unref (req->previous);
   g_free (req);
@@ -686,8 +712,28 @@ start_run (PsAnalysisPanel *self)
   req = g_new0 (RunRequest, 1);
   req->params = self->params;
   req->params.subvolume = box;
+  /* The edits in effect, in the order they were made (as a --seeds file
+   * written from them lists them). */
+  req->edits = ps_seed_edits_new ();
+  for (guint i = 0; i < self->n_applied; i++)
+    {
+      const Edit *e = &g_array_index (self->edits, Edit, i);
+      if (e->kind == EDIT_ADD)
+        g_array_append_vals (req->edits->add, e->a, 1);
+      else if (e->kind == EDIT_REMOVE)
+        g_array_append_vals (req->edits->remove, e->a, 1);
+      else
+        {
+          PsMergeEdit m;
+          memcpy (m.a_nm, e->a, sizeof m.a_nm);
+          memcpy (m.b_nm, e->b, sizeof m.b_nm);
+          g_array_append_val (req->edits->merges, m);
+        }
+    }
+  ps_seed_edits_to_params (req->edits, &req->params);
   if (ps_analysis_validate (&req->params, vol, why, sizeof why) != PS_OK)
     {
+      ps_seed_edits_free (req->edits);
       g_free (req);
       emit_error (self, _("Could not analyse"), why);
       return;
@@ -945,11 +991,114 @@ export_activate (GSimpleAction *action, GVariant *param, gpointer user_data)
 }
 
 static void
+update_edits_label (PsAnalysisPanel *self)
+{
+  guint n_add = 0, n_remove = 0, n_merge = 0;
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i < self->n_applied; i++)
+    {
+      const Edit *e = &g_array_index (self->edits, Edit, i);
+      n_add += e->kind == EDIT_ADD;
+      n_remove += e->kind == EDIT_REMOVE;
+      n_merge += e->kind == EDIT_MERGE;
+    }
+  if (self->n_applied == 0)
+    text = g_strdup (self->seed_mode ? _("Click a pore or a carbon unit to add a seed, Ctrl-click an object to "
+                                         "remove its seeds.")
+                                     : _("No seed edits."));
+  else
+    /* Translators: counts of seed edits in effect */
+    text = g_strdup_printf (_("Seed edits: %u added, %u removed, %u merged"), n_add, n_remove, n_merge);
+  gtk_label_set_text (self->edits_label, text);
+}
+
+static void
+push_edit (PsAnalysisPanel *self, const Edit *e)
+{
+  g_array_set_size (self->edits, self->n_applied);   /* a new edit drops the redo history */
+  g_array_append_vals (self->edits, e, 1);
+  self->n_applied = self->edits->len;
+  params_changed (self);
+  update_edits_label (self);
+  sync_action_state (self);
+  start_run (self);
+}
+
+static gboolean
+position_of (GVariant *param, double nm[3])
+{
+  g_variant_get (param, "(ddd)", &nm[0], &nm[1], &nm[2]);
+  return isfinite (nm[0]) && isfinite (nm[1]) && isfinite (nm[2]);
+}
+
+static void
+add_seed_activate (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  Edit e = { EDIT_ADD };
+  if (position_of (param, e.a))
+    push_edit (user_data, &e);
+}
+
+static void
+remove_seed_activate (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  Edit e = { EDIT_REMOVE };
+  if (position_of (param, e.a))
+    push_edit (user_data, &e);
+}
+
+static void
+merge_activate (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  Edit e = { EDIT_MERGE };
+  g_variant_get (param, "(dddddd)", &e.a[0], &e.a[1], &e.a[2], &e.b[0], &e.b[1], &e.b[2]);
+  for (int i = 0; i < 3; i++)
+    if (!isfinite (e.a[i]) || !isfinite (e.b[i]))
+      return;
+  push_edit (user_data, &e);
+}
+
+static void
+undo_redo (PsAnalysisPanel *self, gboolean redo)
+{
+  if (redo ? self->n_applied >= self->edits->len : self->n_applied == 0)
+    return;
+  self->n_applied += redo ? 1 : -1;
+  params_changed (self);
+  update_edits_label (self);
+  sync_action_state (self);
+  start_run (self);
+}
+
+static void
+undo_activate (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  undo_redo (user_data, FALSE);
+}
+
+static void
+redo_activate (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  undo_redo (user_data, TRUE);
+}
+
+static void
+seed_mode_change_state (GSimpleAction *action, GVariant *value, gpointer user_data)
+{
+  PsAnalysisPanel *self = user_data;
+  g_simple_action_set_state (action, value);
+  self->seed_mode = g_variant_get_boolean (value);
+  update_edits_label (self);
+}
+
+static void
 sync_action_state (PsAnalysisPanel *self)
 {
   gboolean vol = ps_document_get_volume (self->document) != NULL
                  && ps_document_get_tilt_series (self->document) == NULL;
-  static const char *const names[] = { "threshold", "otsu", "smoothing", "h", "separate", "export" };
+  static const char *const names[] = { "threshold", "otsu", "smoothing", "h", "separate", "export",
+                                       "add-seed", "remove-seed", "merge-objects", "seed-mode" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     g_simple_action_set_enabled (
@@ -957,6 +1106,10 @@ sync_action_state (PsAnalysisPanel *self)
   g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self->actions),
                                                                              "show-object")),
                                vol && self->separated);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self->actions), "undo-seed")),
+                               vol && self->n_applied > 0);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self->actions), "redo-seed")),
+                               vol && self->n_applied < self->edits->len);
   gtk_widget_set_sensitive (GTK_WIDGET (self->export_button), vol);
 }
 
@@ -1207,6 +1360,8 @@ reset (PsAnalysisPanel *self)
   self->result = NULL;
   g_clear_pointer (&self->pending_export, g_free);
   ps_analysis_params_init (&self->params);
+  g_array_set_size (self->edits, 0);
+  self->n_applied = 0;
   self->generation++;
   self->shown_threshold = NAN;
   self->shown_porosity = NAN;
@@ -1230,6 +1385,7 @@ reset (PsAnalysisPanel *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->threshold_scale), FALSE);
   self->updating = FALSE;
   gtk_label_set_text (self->export_label, "");
+  update_edits_label (self);
   update_porosity_label (self);
   update_counts (self);
   update_summary (self);
@@ -1285,6 +1441,7 @@ ps_analysis_panel_finalize (GObject *object)
   g_clear_object (&self->selection);
   g_free (self->pending_export);
   g_free (self->last_export);
+  g_array_unref (self->edits);
   G_OBJECT_CLASS (ps_analysis_panel_parent_class)->finalize (object);
 }
 
@@ -1311,6 +1468,7 @@ ps_analysis_panel_class_init (PsAnalysisPanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsAnalysisPanel, table);
   gtk_widget_class_bind_template_child (widget_class, PsAnalysisPanel, export_button);
   gtk_widget_class_bind_template_child (widget_class, PsAnalysisPanel, export_label);
+  gtk_widget_class_bind_template_child (widget_class, PsAnalysisPanel, edits_label);
 }
 
 static void
@@ -1325,6 +1483,12 @@ ps_analysis_panel_init (PsAnalysisPanel *self)
     { "table-phase", NULL, "s", "'pores'", table_phase_change_state },
     { "show-object", show_object_activate, "i" },
     { "export", export_activate, "s" },
+    { "add-seed", add_seed_activate, "(ddd)" },
+    { "remove-seed", remove_seed_activate, "(ddd)" },
+    { "merge-objects", merge_activate, "(dddddd)" },
+    { "undo-seed", undo_activate },
+    { "redo-seed", redo_activate },
+    { "seed-mode", NULL, NULL, "false", seed_mode_change_state },
   };
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -1332,6 +1496,7 @@ ps_analysis_panel_init (PsAnalysisPanel *self)
   self->shown_threshold = NAN;
   self->shown_porosity = NAN;
   ps_analysis_params_init (&self->params);
+  self->edits = g_array_new (FALSE, FALSE, sizeof (Edit));
 
   self->actions = g_simple_action_group_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self->actions), entries, G_N_ELEMENTS (entries), self);
@@ -1471,4 +1636,96 @@ ps_analysis_panel_preview_threshold (PsAnalysisPanel *self, double t)
   self->updating = FALSE;
   preview_threshold (self, t);
   return TRUE;
+}
+
+/* ---- seed clicks in the slice views ---------------------------------------------------- */
+
+gboolean
+_ps_analysis_panel_click (PsAnalysisPanel *self, PsSliceView *view, double x, double y, gboolean ctrl)
+{
+  PsVolume *vol = ps_document_get_volume (self->document);
+  double v[3], s[3], nm[3];
+  gsize n[3];
+
+  if (!self->seed_mode || vol == NULL || !ps_slice_view_widget_to_voxel (view, x, y, v))
+    return FALSE;
+  n[0] = vol->nx;
+  n[1] = vol->ny;
+  n[2] = vol->nz;
+  ps_document_get_spacing (self->document, s);
+  for (int a = 0; a < 3; a++)
+    {
+      /* The voxel under the pointer (centres at integers), as its centre in nm. */
+      double f = floor (v[a] + 0.5);
+      if (!(f >= 0) || f >= (double) n[a])
+        return FALSE;
+      nm[a] = (f + 0.5) * s[a];
+    }
+  g_action_group_activate_action (G_ACTION_GROUP (self->actions), ctrl ? "remove-seed" : "add-seed",
+                                  g_variant_new ("(ddd)", nm[0], nm[1], nm[2]));
+  return TRUE;
+}
+
+static void
+seed_click_pressed (GtkGestureClick *gesture, int n_press, double x, double y, PsAnalysisPanel *self)
+{
+  PsSliceView *view = g_object_get_data (G_OBJECT (gesture), "view");
+  GdkModifierType state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
+
+  if (n_press != 1 || !self->seed_mode)
+    {
+      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
+      return;
+    }
+  /* Claimed in the capture phase: the view neither pans nor moves the crosshair. */
+  if (_ps_analysis_panel_click (self, view, x, y, (state & GDK_CONTROL_MASK) != 0))
+    gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+  else
+    gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
+}
+
+void
+ps_analysis_panel_attach_view (PsAnalysisPanel *self, PsSliceView *view)
+{
+  GtkGesture *click;
+
+  g_return_if_fail (PS_IS_ANALYSIS_PANEL (self));
+  click = gtk_gesture_click_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_PRIMARY);
+  gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (click), GTK_PHASE_CAPTURE);
+  gtk_event_controller_set_name (GTK_EVENT_CONTROLLER (click), "seed-tool");
+  g_object_set_data (G_OBJECT (click), "view", view);
+  g_signal_connect_object (click, "pressed", G_CALLBACK (seed_click_pressed), self, 0);
+  gtk_widget_add_controller (ps_slice_view_get_canvas (view), GTK_EVENT_CONTROLLER (click));
+}
+
+guint
+ps_analysis_panel_get_n_edits (PsAnalysisPanel *self)
+{
+  g_return_val_if_fail (PS_IS_ANALYSIS_PANEL (self), 0);
+  return self->n_applied;
+}
+
+gboolean
+ps_analysis_panel_save_edits (PsAnalysisPanel *self, const char *path, GError **error)
+{
+  g_autoptr (PsSeedEdits) edits = ps_seed_edits_new ();
+
+  g_return_val_if_fail (PS_IS_ANALYSIS_PANEL (self), FALSE);
+  for (guint i = 0; i < self->n_applied; i++)
+    {
+      const Edit *e = &g_array_index (self->edits, Edit, i);
+      if (e->kind == EDIT_ADD)
+        g_array_append_vals (edits->add, e->a, 1);
+      else if (e->kind == EDIT_REMOVE)
+        g_array_append_vals (edits->remove, e->a, 1);
+      else
+        {
+          PsMergeEdit m;
+          memcpy (m.a_nm, e->a, sizeof m.a_nm);
+          memcpy (m.b_nm, e->b, sizeof m.b_nm);
+          g_array_append_val (edits->merges, m);
+        }
+    }
+  return ps_seed_edits_save (edits, path, error);
 }

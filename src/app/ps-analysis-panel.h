@@ -23,6 +23,18 @@
  *   analysis.table-phase s   stateful: "pores" | "carbon" (the table's phase)
  *   analysis.show-object i   centre the slices on row i of the table (as sorted)
  *   analysis.export      s   write every output file into the folder (a path)
+ *   analysis.seed-mode   b   stateful: clicks in the slices edit seeds
+ *   analysis.add-seed    (ddd)     a seed at x, y, z nm (full volume's frame)
+ *   analysis.remove-seed (ddd)     drop every seed of the object at x, y, z nm
+ *   analysis.merge-objects (dddddd) the objects at a and b become one
+ *   analysis.undo-seed, analysis.redo-seed
+ *
+ * Seed edits are those of `porescope-cli analyze --seeds` (ps-seed-edits.h)
+ * and apply in ps_analysis_run()'s order (adds, then merges and removes);
+ * Undo/Redo step through them in the order they were made, and each step
+ * re-runs only the seeds and watershed of the phases involved. In seed
+ * mode a click in a slice adds a seed at the voxel's centre, Ctrl-click
+ * removes the object there.
  *
  * Overlays (document layers): "carbon" (carbon phase, solid) and "pores"
  * (pore phase: solid while segmenting, one colour per object once
@@ -34,6 +46,7 @@
 #include <gtk/gtk.h>
 
 #include "ps-document.h"
+#include "ps-slice-view.h"
 
 G_BEGIN_DECLS
 
@@ -65,6 +78,21 @@ GtkWidget    *ps_analysis_panel_get_table    (PsAnalysisPanel *self);
  * current subvolume and smoothing exists yet. */
 gboolean      ps_analysis_panel_preview_threshold (PsAnalysisPanel *self,
                                               double           t);
+/* Seed clicks in @view (a capture-phase gesture on its canvas). */
+void          ps_analysis_panel_attach_view  (PsAnalysisPanel *self,
+                                              PsSliceView     *view);
+/* Seed edits in effect, and the same edits as a --seeds CSV. */
+guint         ps_analysis_panel_get_n_edits  (PsAnalysisPanel *self);
+gboolean      ps_analysis_panel_save_edits   (PsAnalysisPanel *self,
+                                              const char      *path,
+                                              GError         **error);
+/* For tests: a primary click at canvas (@x, @y) of @view as the gesture
+ * handles it; FALSE when not in seed mode or outside the volume. */
+gboolean      _ps_analysis_panel_click       (PsAnalysisPanel *self,
+                                              PsSliceView     *view,
+                                              double           x,
+                                              double           y,
+                                              gboolean         ctrl);
 /* The folder of the last successful export (NULL: none). */
 const char   *ps_analysis_panel_get_last_export (PsAnalysisPanel *self);
 

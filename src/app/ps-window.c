@@ -1297,6 +1297,9 @@ ps_window_init (PsWindow *self)
     gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->legend_box))), analysis,
                                 subvolume);
     self->analysis_panel = PS_ANALYSIS_PANEL (analysis);
+    ps_analysis_panel_attach_view (self->analysis_panel, self->xy_view);
+    ps_analysis_panel_attach_view (self->analysis_panel, self->xz_view);
+    ps_analysis_panel_attach_view (self->analysis_panel, self->yz_view);
     /* "analysis." for menus, shortcuts and tests on the whole window. */
     gtk_widget_insert_action_group (GTK_WIDGET (self), "analysis",
                                     ps_analysis_panel_get_actions (self->analysis_panel));
