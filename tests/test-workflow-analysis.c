@@ -510,6 +510,26 @@ test_show_object (void)
     for (int a = 0; a < 3; a++)
       g_assert_cmpuint (c[a], ==, want[a]);
   }
+  /* Hide the objects cut by the faces: the rows with touches_border = 0. */
+  {
+    guint inside = 0;
+    for (guint i = 0; lines[i] != NULL; i++)
+      {
+        g_auto (GStrv) f = NULL;
+        if (lines[i][0] == '#' || lines[i][0] == '\0' || g_str_has_prefix (lines[i], "label"))
+          continue;
+        f = g_strsplit (lines[i], ",", -1);
+        inside += strcmp (f[16], "0") == 0;
+      }
+    g_assert_cmpuint (inside, >, 0);
+    g_assert_cmpuint (inside, <, row);
+    g_action_group_change_action_state (ps_analysis_panel_get_actions (panel), "hide-cut",
+                                        g_variant_new_boolean (TRUE));
+    g_assert_cmpuint (g_list_model_get_n_items (ps_analysis_panel_get_table_model (panel)), ==, inside);
+    g_action_group_change_action_state (ps_analysis_panel_get_actions (panel), "hide-cut",
+                                        g_variant_new_boolean (FALSE));
+    g_assert_cmpuint (g_list_model_get_n_items (ps_analysis_panel_get_table_model (panel)), ==, row);
+  }
   /* The carbon table. */
   activate (win, "analysis.table-phase", g_variant_new_string ("carbon"));
   {

@@ -19,6 +19,8 @@
 #include "ps-analysis-panel.h"
 #include "ps-error.h"
 #include "ps-slice-view.h"
+#include "ps-volume-view.h"
+#include "ps-render-prep.h"
 
 /* Slider/spin changes become runs after the control has rested this long. */
 #define DEBOUNCE_MS 250
@@ -260,6 +262,11 @@ struct _PsAnalysisPanel
   GArray *edits;               /* (element-type Edit) */
   guint n_applied;
   gboolean seed_mode;          /* clicks in the slices edit seeds */
+  gboolean hide_cut;           /* the table leaves out objects cut by the faces */
+  GtkFilter *cut_filter;       /* owned by the filter model */
+  GtkFilterListModel *filtered;
+  PsVolumeView *volume_view;   /* weak: highlights the clicked object */
+  guint subvolume_timeout;
 
   gboolean updating;           /* setting controls from the state */
   guint threshold_timeout, h_timeout, smoothing_timeout, table_reset;
@@ -270,6 +277,7 @@ G_DEFINE_FINAL_TYPE (PsAnalysisPanel, ps_analysis_panel, GTK_TYPE_BOX)
 static void start_run (PsAnalysisPanel *self);
 static void start_export (PsAnalysisPanel *self, const char *folder);
 static void sync_action_state (PsAnalysisPanel *self);
+static void clear_highlight (PsAnalysisPanel *self);
 
 static void
 emit_error (PsAnalysisPanel *self, const char *title, const char *message)
@@ -375,13 +383,14 @@ fill_threshold_layers (const PsAnalysisResult *r, double t, PsLabels *pores, PsL
   return n;
 }
 
-/* The run's objects: pore labels (one colour each) and the carbon phase. */
+/* The run's objects: pore labels (one colour each) and carbon labels (drawn
+ * in one colour; the labels let the 3D view highlight a carbon unit). */
 static void
 fill_result_layers (const PsAnalysisResult *r, PsLabels *pores, PsLabels *carbon)
 {
   const PsBox *b = &r->box;
   const uint32_t *lab = r->pores.labels->data;
-  const uint8_t *mask = r->pore_mask;
+  const uint32_t *clab = r->carbon.labels->data;
 
   for (size_t z = 0; z < b->nz; z++)
     for (size_t y = 0; y < b->ny; y++)
@@ -391,11 +400,11 @@ fill_result_layers (const PsAnalysisResult *r, PsLabels *pores, PsLabels *carbon
         for (size_t x = 0; x < b->nx; x++)
           {
             pores->data[o + x] = lab[s + x];
-            carbon->data[o + x] = !mask[s + x];
+            carbon->data[o + x] = clab[s + x];
           }
       }
   pores->n_labels = r->pores.labels->n_labels;
-  carbon->n_labels = 1;
+  carbon->n_labels = r->carbon.labels->n_labels;
 }
 
 static void
@@ -532,6 +541,7 @@ preview_threshold (PsAnalysisPanel *self, double t)
 
   if (!can_preview (self) || vol == NULL)
     return;
+  clear_highlight (self);
   new_layers (vol, &pores, &carbon);
   n = fill_threshold_layers (r, t, pores, carbon);
   self->shown_threshold = t;
@@ -664,6 +674,13 @@ sync_controls (PsAnalysisPanel *self)
 }
 
 static void
+clear_highlight (PsAnalysisPanel *self)
+{
+  if (self->volume_view != NULL)
+    ps_volume_view_set_highlight (self->volume_view, 0, 0);
+}
+
+static void
 run_done (PsDocument *doc, gpointer result, gpointer user_data)
 {
   RunClosure *c = user_data;
@@ -671,6 +688,7 @@ run_done (PsDocument *doc, gpointer result, gpointer user_data)
   RunResult *res = result;
   PsAnalysisResult *r = res->result->r;
 
+  clear_highlight (self);
   shared_unref (self->result);
   self->result = shared_ref (res->result);
   self->result_generation = c->generation;
@@ -939,7 +957,24 @@ table_phase_change_state (GSimpleAction *action, GVariant *value, gpointer user_
     return;
   g_simple_action_set_state (action, value);
   self->table_carbon = g_strcmp0 (phase, "carbon") == 0;
+  clear_highlight (self);
   update_table (self);
+}
+
+static void
+hide_cut_change_state (GSimpleAction *action, GVariant *value, gpointer user_data)
+{
+  PsAnalysisPanel *self = user_data;
+  g_simple_action_set_state (action, value);
+  self->hide_cut = g_variant_get_boolean (value);
+  gtk_filter_changed (self->cut_filter, self->hide_cut ? GTK_FILTER_CHANGE_MORE_STRICT : GTK_FILTER_CHANGE_LESS_STRICT);
+}
+
+static gboolean
+cut_filter_match (gpointer item, gpointer user_data)
+{
+  PsAnalysisPanel *self = user_data;
+  return !self->hide_cut || !PS_OBJECT_ROW (item)->stats.touches_border;
 }
 
 static void
@@ -967,6 +1002,10 @@ show_object_activate (GSimpleAction *action, GVariant *param, gpointer user_data
     }
   ps_document_set_crosshair (self->document, v[0], v[1], v[2]);
   gtk_single_selection_set_selected (self->selection, (guint) i);
+  if (self->volume_view != NULL && self->separated)
+    ps_volume_view_set_highlight (self->volume_view,
+                                  self->table_carbon ? PS_RENDER_PHASE_CARBON : PS_RENDER_PHASE_PORE,
+                                  row->stats.label);
 }
 
 static void
@@ -1392,6 +1431,15 @@ reset (PsAnalysisPanel *self)
   update_table (self);
 }
 
+static gboolean
+subvolume_timeout_cb (gpointer data)
+{
+  PsAnalysisPanel *self = data;
+  self->subvolume_timeout = 0;
+  start_run (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 document_changed (PsDocument *doc, guint flags, PsAnalysisPanel *self)
 {
@@ -1399,10 +1447,12 @@ document_changed (PsDocument *doc, guint flags, PsAnalysisPanel *self)
     reset (self);
   else if ((flags & PS_DOCUMENT_CHANGED_SUBVOLUME) && self->result != NULL)
     {
-      /* A new region: analyse it (the smoothing is recomputed, the
-       * full-volume exterior reused). */
+      /* A new region: analyse it when the box rests (a handle drag changes
+       * it on every motion); the smoothing is recomputed, the full-volume
+       * exterior reused. */
       params_changed (self);
-      start_run (self);
+      g_clear_handle_id (&self->subvolume_timeout, g_source_remove);
+      self->subvolume_timeout = g_timeout_add (DEBOUNCE_MS, subvolume_timeout_cb, self);
     }
   if (flags & (PS_DOCUMENT_CHANGED_VOLUME | PS_DOCUMENT_CHANGED_SUBVOLUME))
     sync_action_state (self);
@@ -1418,6 +1468,10 @@ ps_analysis_panel_dispose (GObject *object)
   g_clear_handle_id (&self->threshold_timeout, g_source_remove);
   g_clear_handle_id (&self->h_timeout, g_source_remove);
   g_clear_handle_id (&self->smoothing_timeout, g_source_remove);
+  g_clear_handle_id (&self->subvolume_timeout, g_source_remove);
+  if (self->volume_view != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->volume_view), (gpointer *) &self->volume_view);
+  self->volume_view = NULL;
   if (self->table != NULL)
     g_signal_handlers_disconnect_by_data (gtk_column_view_get_sorter (self->table), self);
   g_clear_handle_id (&self->table_reset, g_source_remove);
@@ -1437,8 +1491,9 @@ ps_analysis_panel_finalize (GObject *object)
 
   g_clear_object (&self->actions);
   g_clear_object (&self->rows);
-  g_clear_object (&self->sorted);
   g_clear_object (&self->selection);
+  g_clear_object (&self->sorted);
+  g_clear_object (&self->filtered);
   g_free (self->pending_export);
   g_free (self->last_export);
   g_array_unref (self->edits);
@@ -1489,6 +1544,7 @@ ps_analysis_panel_init (PsAnalysisPanel *self)
     { "undo-seed", undo_activate },
     { "redo-seed", redo_activate },
     { "seed-mode", NULL, NULL, "false", seed_mode_change_state },
+    { "hide-cut", NULL, NULL, "false", hide_cut_change_state },
   };
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -1527,7 +1583,9 @@ ps_analysis_panel_init (PsAnalysisPanel *self)
       g_object_unref (sorter);
       g_object_unref (column);
     }
-  self->sorted = gtk_sort_list_model_new (G_LIST_MODEL (g_object_ref (self->rows)),
+  self->cut_filter = GTK_FILTER (gtk_custom_filter_new (cut_filter_match, self, NULL));
+  self->filtered = gtk_filter_list_model_new (G_LIST_MODEL (g_object_ref (self->rows)), self->cut_filter);
+  self->sorted = gtk_sort_list_model_new (G_LIST_MODEL (g_object_ref (self->filtered)),
                                           g_object_ref (gtk_column_view_get_sorter (self->table)));
   self->selection = gtk_single_selection_new (G_LIST_MODEL (g_object_ref (self->sorted)));
   gtk_single_selection_set_autoselect (self->selection, FALSE);
@@ -1728,4 +1786,15 @@ ps_analysis_panel_save_edits (PsAnalysisPanel *self, const char *path, GError **
         }
     }
   return ps_seed_edits_save (edits, path, error);
+}
+
+void
+ps_analysis_panel_set_volume_view (PsAnalysisPanel *self, PsVolumeView *view)
+{
+  g_return_if_fail (PS_IS_ANALYSIS_PANEL (self));
+  if (self->volume_view != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->volume_view), (gpointer *) &self->volume_view);
+  self->volume_view = view;
+  if (view != NULL)
+    g_object_add_weak_pointer (G_OBJECT (view), (gpointer *) &self->volume_view);
 }

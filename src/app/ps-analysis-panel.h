@@ -21,7 +21,10 @@
  *   analysis.h           d   marker extent in nm (both phases)
  *   analysis.separate        run the analysis now with the current parameters
  *   analysis.table-phase s   stateful: "pores" | "carbon" (the table's phase)
- *   analysis.show-object i   centre the slices on row i of the table (as sorted)
+ *   analysis.show-object i   centre the slices on row i of the table (as sorted
+ *                            and filtered) and highlight the object in 3D
+ *   analysis.hide-cut    b   stateful: the table leaves out objects cut by the
+ *                            subvolume's faces
  *   analysis.export      s   write every output file into the folder (a path)
  *   analysis.seed-mode   b   stateful: clicks in the slices edit seeds
  *   analysis.add-seed    (ddd)     a seed at x, y, z nm (full volume's frame)
@@ -47,6 +50,7 @@
 
 #include "ps-document.h"
 #include "ps-slice-view.h"
+#include "ps-volume-view.h"
 
 G_BEGIN_DECLS
 
@@ -81,6 +85,9 @@ gboolean      ps_analysis_panel_preview_threshold (PsAnalysisPanel *self,
 /* Seed clicks in @view (a capture-phase gesture on its canvas). */
 void          ps_analysis_panel_attach_view  (PsAnalysisPanel *self,
                                               PsSliceView     *view);
+/* The 3D view that highlights the object of a clicked row (weak; nullable). */
+void          ps_analysis_panel_set_volume_view (PsAnalysisPanel *self,
+                                              PsVolumeView    *view);
 /* Seed edits in effect, and the same edits as a --seeds CSV. */
 guint         ps_analysis_panel_get_n_edits  (PsAnalysisPanel *self);
 gboolean      ps_analysis_panel_save_edits   (PsAnalysisPanel *self,

@@ -1309,6 +1309,7 @@ ps_window_init (PsWindow *self)
     GtkWidget *pane = ps_volume_pane_new ();
     GtkWidget *header = gtk_widget_get_first_child (GTK_WIDGET (self->volume_pane));
     ps_volume_pane_set_document (PS_VOLUME_PANE (pane), self->document);
+    ps_analysis_panel_set_volume_view (self->analysis_panel, ps_volume_pane_get_view (PS_VOLUME_PANE (pane)));
     if (GTK_IS_BOX (header))
       ps_volume_pane_move_toolbar (PS_VOLUME_PANE (pane), GTK_BOX (header));
     gtk_box_append (self->volume_pane, pane);
