@@ -612,6 +612,16 @@ scroll_to (GtkWidget *widget)
   gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (sw)), q.y);
 }
 
+/* The panel's child label reading @text. */
+static GtkWidget *
+heading (GtkWidget *panel, const char *text)
+{
+  for (GtkWidget *h = gtk_widget_get_first_child (panel); h != NULL; h = gtk_widget_get_next_sibling (h))
+    if (GTK_IS_LABEL (h) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (h)), text) == 0)
+      return h;
+  g_assert_not_reached ();
+}
+
 static void
 screenshot (PsWindow *win, const char *name)
 {
@@ -659,13 +669,8 @@ test_screenshots (void)
   /* Separate: back at Otsu's, the objects. */
   activate (win, "analysis.otsu", NULL);
   wait_idle (doc);
-  {
-    GtkWidget *h = gtk_widget_get_first_child (w);
-    /* The "Separate" heading: scroll so the h slider and counts show. */
-    while (h != NULL && !(GTK_IS_LABEL (h) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (h)), "Separate") == 0))
-      h = gtk_widget_get_next_sibling (h);
-    scroll_to (h != NULL ? h : w);
-  }
+  /* The "Separate" heading at the top: the h slider, seeds and counts show. */
+  scroll_to (heading (w, "Separate"));
   screenshot (win, "separate.png");
 
   /* Statistics: the table sorted by size, the largest pore shown. */
@@ -675,7 +680,7 @@ test_screenshots (void)
     gtk_column_view_sort_by_column (table, eqd, GTK_SORT_DESCENDING);
     spin ();
     activate (win, "analysis.show-object", g_variant_new_int32 (0));
-    scroll_to (gtk_widget_get_prev_sibling (gtk_widget_get_prev_sibling (gtk_widget_get_parent (GTK_WIDGET (table)))));
+    scroll_to (heading (w, "Statistics"));
   }
   screenshot (win, "statistics.png");
   destroy_window (win);

@@ -238,6 +238,7 @@ struct _PsAnalysisPanel
   GtkButton *export_button;
   GtkLabel *export_label;
   GtkLabel *edits_label;
+  GtkDrawingArea *size_area;
 
   /* The parameters the next run uses (subvolume from the document). */
   PsAnalysisParams params;
@@ -471,6 +472,7 @@ update_summary (PsAnalysisPanel *self)
   PsAnalysisResult *r = current_result (self);
   GString *s;
 
+  gtk_widget_queue_draw (GTK_WIDGET (self->size_area));
   if (r == NULL || !self->separated)
     {
       gtk_label_set_text (self->summary_label, r == NULL ? _("No statistics yet.") : "");
@@ -1387,6 +1389,75 @@ draw_sweep (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer u
   }
 }
 
+/* Object counts by equivalent diameter on the run's shared bins (the
+ * histogram CSVs' `count`): pores and carbon side by side in each bin, the
+ * count axis linear from 0 to the largest bin, nm ticks below. */
+static void
+draw_sizes (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+  PsAnalysisPanel *self = user_data;
+  PsAnalysisResult *r = current_result (self);
+  const uint64_t *hp, *hc;
+  double peak = 0, bottom = height - 16, top = 18, bw;
+  size_t n, last = 0;
+
+  if (r == NULL || !self->separated || r->n_bins == 0)
+    return;
+  hp = r->pores.histogram.objects;
+  hc = r->carbon.histogram.objects;
+  if (hp == NULL || hc == NULL)
+    return;
+  for (size_t i = 0; i < r->n_bins; i++)
+    {
+      peak = MAX (peak, (double) MAX (hp[i], hc[i]));
+      if (hp[i] || hc[i])
+        last = i;
+    }
+  if (peak <= 0)
+    return;
+  n = last + 1;   /* the empty tail is not drawn */
+  bw = (double) width / (double) n;
+  for (size_t i = 0; i < n; i++)
+    {
+      double hgt;
+      hgt = (double) hp[i] / peak * (bottom - top);
+      source_color (self, cr, "pore-color", 1.0);
+      cairo_rectangle (cr, i * bw + 1, bottom - hgt, MAX (bw / 2 - 1, 1.0), hgt);
+      cairo_fill (cr);
+      hgt = (double) hc[i] / peak * (bottom - top);
+      source_color (self, cr, "carbon-color", 1.0);
+      cairo_rectangle (cr, i * bw + bw / 2, bottom - hgt, MAX (bw / 2 - 1, 1.0), hgt);
+      cairo_fill (cr);
+    }
+  /* nm ticks: about four labels. */
+  {
+    double max_nm = (double) n * r->bin_width_nm;
+    double step = pow (10.0, floor (log10 (max_nm / 4.0)));
+    if (max_nm / step > 8)
+      step *= max_nm / step > 16 ? 5 : 2;
+    source_fg (GTK_WIDGET (area), cr, 0.6);
+    for (double v = 0; v <= max_nm + 1e-9; v += step)
+      {
+        g_autofree char *text = g_strdup_printf ("%g", v);
+        PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), text);
+        int tw, th;
+        double x = v / max_nm * width;
+        pango_layout_get_pixel_size (layout, &tw, &th);
+        cairo_move_to (cr, CLAMP (x - tw / 2.0, 0, width - tw), height - th);
+        pango_cairo_show_layout (cr, layout);
+        g_object_unref (layout);
+      }
+  }
+  {
+    /* Translators: the size histogram's legend (short: the plot is about 300 px wide) */
+    PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), _("objects by eq. diameter (nm)"));
+    source_fg (GTK_WIDGET (area), cr, 0.6);
+    cairo_move_to (cr, 4, 2);
+    pango_cairo_show_layout (cr, layout);
+    g_object_unref (layout);
+  }
+}
+
 /* ---- document --------------------------------------------------------------------- */
 
 static void
@@ -1524,6 +1595,7 @@ ps_analysis_panel_class_init (PsAnalysisPanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsAnalysisPanel, export_button);
   gtk_widget_class_bind_template_child (widget_class, PsAnalysisPanel, export_label);
   gtk_widget_class_bind_template_child (widget_class, PsAnalysisPanel, edits_label);
+  gtk_widget_class_bind_template_child (widget_class, PsAnalysisPanel, size_area);
 }
 
 static void
@@ -1561,6 +1633,7 @@ ps_analysis_panel_init (PsAnalysisPanel *self)
 
   gtk_drawing_area_set_draw_func (self->threshold_area, draw_threshold, self, NULL);
   gtk_drawing_area_set_draw_func (self->sweep_area, draw_sweep, self, NULL);
+  gtk_drawing_area_set_draw_func (self->size_area, draw_sizes, self, NULL);
   g_signal_connect (self->threshold_adjustment, "value-changed", G_CALLBACK (threshold_value_changed), self);
   g_signal_connect (self->h_adjustment, "value-changed", G_CALLBACK (h_value_changed), self);
   g_signal_connect (self->smoothing_adjustment, "value-changed", G_CALLBACK (smoothing_value_changed), self);
