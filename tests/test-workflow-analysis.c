@@ -331,7 +331,8 @@ test_threshold_separate_export (void)
 }
 
 /* Seed edits through a click in the XY view (seed mode), Ctrl-click, Undo
- * and Redo; the export equals the CLI given the same edits as --seeds. */
+ * and Redo, a merge by two Shift-clicks; the export equals the CLI given
+ * the same edits as --seeds. */
 static void
 test_seed_edits (void)
 {
@@ -384,9 +385,9 @@ test_seed_edits (void)
   }
 
   /* Not in seed mode: a click is not the seed tool's. */
-  g_assert_false (_ps_analysis_panel_click (panel, xy, wx, wy, FALSE));
+  g_assert_false (_ps_analysis_panel_click (panel, xy, wx, wy, 0));
   g_action_group_change_action_state (actions, "seed-mode", g_variant_new_boolean (TRUE));
-  g_assert_true (_ps_analysis_panel_click (panel, xy, wx, wy, FALSE));
+  g_assert_true (_ps_analysis_panel_click (panel, xy, wx, wy, 0));
   g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel), ==, 1);
   wait_idle (doc);
   g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
@@ -402,7 +403,7 @@ test_seed_edits (void)
   }
 
   /* Ctrl-click: the object there loses its seeds. */
-  g_assert_true (_ps_analysis_panel_click (panel, xy, wx, wy, TRUE));
+  g_assert_true (_ps_analysis_panel_click (panel, xy, wx, wy, GDK_CONTROL_MASK));
   wait_idle (doc);
   g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
   g_assert_cmpuint (n, ==, n0);
@@ -422,6 +423,54 @@ test_seed_edits (void)
   g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel), ==, 1);
   g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
   g_assert_cmpuint (n, ==, n0 + 1);
+
+  /* Shift-click two touching pores in one XY slice: they merge. */
+  {
+    const PsOverlayLayer *pores = NULL;
+    gsize a[3] = { 0 }, b[3] = { 0 };
+    gboolean pair = FALSE;
+    double ax, ay, bx, by;
+    for (guint i = 0; i < ps_document_get_n_overlays (doc); i++)
+      if (g_strcmp0 (ps_document_get_overlay (doc, i)->name, "pores") == 0)
+        pores = ps_document_get_overlay (doc, i);
+    g_assert_nonnull (pores);
+    g_assert_cmpint (pores->mode, ==, PS_OVERLAY_PER_LABEL);
+    for (gsize z = box.z0 + 2; z < box.z0 + box.nz - 2 && !pair; z++)
+      for (gsize y = box.y0 + 2; y < box.y0 + box.ny - 2 && !pair; y++)
+        for (gsize x = box.x0 + 2; x + 1 < box.x0 + box.nx - 2 && !pair; x++)
+          {
+            guint32 la = pores->labels->data[(z * vol->ny + y) * vol->nx + x];
+            guint32 lb = pores->labels->data[(z * vol->ny + y) * vol->nx + x + 1];
+            if (la != 0 && lb != 0 && la != lb)
+              {
+                a[0] = x, a[1] = y, a[2] = z;
+                b[0] = x + 1, b[1] = y, b[2] = z;
+                pair = TRUE;
+              }
+          }
+    g_assert_true (pair);
+    ps_document_set_crosshair (doc, a[0], a[1], a[2]);
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (xy));
+    {
+      double va[3] = { (double) a[0], (double) a[1], (double) a[2] };
+      double vb[3] = { (double) b[0], (double) b[1], (double) b[2] };
+      g_assert_true (ps_slice_view_voxel_to_widget (xy, va, &ax, &ay));
+      g_assert_true (ps_slice_view_voxel_to_widget (xy, vb, &bx, &by));
+    }
+    g_assert_true (_ps_analysis_panel_click (panel, xy, ax, ay, GDK_SHIFT_MASK));
+    g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel), ==, 1);   /* waits for the second object */
+    g_assert_true (_ps_analysis_panel_click (panel, xy, bx, by, GDK_SHIFT_MASK));
+    g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel), ==, 2);
+    wait_idle (doc);
+    g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
+    g_assert_cmpuint (n, ==, n0);
+    pores = NULL;
+    for (guint i = 0; i < ps_document_get_n_overlays (doc); i++)
+      if (g_strcmp0 (ps_document_get_overlay (doc, i)->name, "pores") == 0)
+        pores = ps_document_get_overlay (doc, i);
+    g_assert_cmpuint (pores->labels->data[(a[2] * vol->ny + a[1]) * vol->nx + a[0]], ==,
+                      pores->labels->data[(b[2] * vol->ny + b[1]) * vol->nx + b[0]]);
+  }
 
   /* Export = the CLI with the same edits as a --seeds file. */
   activate (win, "analysis.export", g_variant_new_string (gui));

@@ -263,6 +263,8 @@ struct _PsAnalysisPanel
   GArray *edits;               /* (element-type Edit) */
   guint n_applied;
   gboolean seed_mode;          /* clicks in the slices edit seeds */
+  gboolean has_merge_first;    /* Shift-clicked one object; the next Shift-click merges */
+  double merge_first[3];
   gboolean hide_cut;           /* the table leaves out objects cut by the faces */
   GtkFilter *cut_filter;       /* owned by the filter model */
   GtkFilterListModel *filtered;
@@ -690,6 +692,12 @@ run_done (PsDocument *doc, gpointer result, gpointer user_data)
   RunResult *res = result;
   PsAnalysisResult *r = res->result->r;
 
+  if (self->document == NULL)
+    {
+      /* The panel was disposed (its window closed) while the run finished. */
+      run_result_free (res);
+      return;
+    }
   clear_highlight (self);
   shared_unref (self->result);
   self->result = shared_ref (res->result);
@@ -810,6 +818,8 @@ export_done (PsDocument *doc, gpointer result, gpointer user_data)
   g_autofree char *folder = result;
   g_autofree char *text = NULL;
 
+  if (self->document == NULL)
+    return;
   g_free (self->last_export);
   self->last_export = g_strdup (folder);
   /* Translators: %s is a folder */
@@ -1044,9 +1054,11 @@ update_edits_label (PsAnalysisPanel *self)
       n_remove += e->kind == EDIT_REMOVE;
       n_merge += e->kind == EDIT_MERGE;
     }
-  if (self->n_applied == 0)
+  if (self->has_merge_first)
+    text = g_strdup (_("Shift-click the object to merge with."));
+  else if (self->n_applied == 0)
     text = g_strdup (self->seed_mode ? _("Click a pore or a carbon unit to add a seed, Ctrl-click an object to "
-                                         "remove its seeds.")
+                                         "remove its seeds, Shift-click two objects to merge them.")
                                      : _("No seed edits."));
   else
     /* Translators: counts of seed edits in effect */
@@ -1130,6 +1142,7 @@ seed_mode_change_state (GSimpleAction *action, GVariant *value, gpointer user_da
   PsAnalysisPanel *self = user_data;
   g_simple_action_set_state (action, value);
   self->seed_mode = g_variant_get_boolean (value);
+  self->has_merge_first = FALSE;
   update_edits_label (self);
 }
 
@@ -1772,8 +1785,9 @@ ps_analysis_panel_preview_threshold (PsAnalysisPanel *self, double t)
 /* ---- seed clicks in the slice views ---------------------------------------------------- */
 
 gboolean
-_ps_analysis_panel_click (PsAnalysisPanel *self, PsSliceView *view, double x, double y, gboolean ctrl)
+_ps_analysis_panel_click (PsAnalysisPanel *self, PsSliceView *view, double x, double y, GdkModifierType state)
 {
+  gboolean ctrl = (state & GDK_CONTROL_MASK) != 0, shift = (state & GDK_SHIFT_MASK) != 0;
   PsVolume *vol = ps_document_get_volume (self->document);
   double v[3], s[3], nm[3];
   gsize n[3];
@@ -1792,6 +1806,23 @@ _ps_analysis_panel_click (PsAnalysisPanel *self, PsSliceView *view, double x, do
         return FALSE;
       nm[a] = (f + 0.5) * s[a];
     }
+  if (shift)
+    {
+      /* Merge: the first Shift-click picks an object, the second merges. */
+      if (!self->has_merge_first)
+        {
+          memcpy (self->merge_first, nm, sizeof nm);
+          self->has_merge_first = TRUE;
+          update_edits_label (self);
+          return TRUE;
+        }
+      self->has_merge_first = FALSE;
+      g_action_group_activate_action (G_ACTION_GROUP (self->actions), "merge-objects",
+                                      g_variant_new ("(dddddd)", self->merge_first[0], self->merge_first[1],
+                                                     self->merge_first[2], nm[0], nm[1], nm[2]));
+      return TRUE;
+    }
+  self->has_merge_first = FALSE;
   g_action_group_activate_action (G_ACTION_GROUP (self->actions), ctrl ? "remove-seed" : "add-seed",
                                   g_variant_new ("(ddd)", nm[0], nm[1], nm[2]));
   return TRUE;
@@ -1809,7 +1840,7 @@ seed_click_pressed (GtkGestureClick *gesture, int n_press, double x, double y, P
       return;
     }
   /* Claimed in the capture phase: the view neither pans nor moves the crosshair. */
-  if (_ps_analysis_panel_click (self, view, x, y, (state & GDK_CONTROL_MASK) != 0))
+  if (_ps_analysis_panel_click (self, view, x, y, state))
     gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
   else
     gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);

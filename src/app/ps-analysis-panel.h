@@ -37,7 +37,7 @@
  * Undo/Redo step through them in the order they were made, and each step
  * re-runs only the seeds and watershed of the phases involved. In seed
  * mode a click in a slice adds a seed at the voxel's centre, Ctrl-click
- * removes the object there.
+ * removes the object there, Shift-click on two objects merges them.
  *
  * Overlays (document layers): "carbon" (carbon phase, solid) and "pores"
  * (pore phase: solid while segmenting, one colour per object once
@@ -93,13 +93,14 @@ guint         ps_analysis_panel_get_n_edits  (PsAnalysisPanel *self);
 gboolean      ps_analysis_panel_save_edits   (PsAnalysisPanel *self,
                                               const char      *path,
                                               GError         **error);
-/* For tests: a primary click at canvas (@x, @y) of @view as the gesture
- * handles it; FALSE when not in seed mode or outside the volume. */
+/* For tests: a primary click at canvas (@x, @y) of @view with modifiers
+ * @state, as the gesture handles it; FALSE when not in seed mode or outside
+ * the volume. */
 gboolean      _ps_analysis_panel_click       (PsAnalysisPanel *self,
                                               PsSliceView     *view,
                                               double           x,
                                               double           y,
-                                              gboolean         ctrl);
+                                              GdkModifierType  state);
 /* The folder of the last successful export (NULL: none). */
 const char   *ps_analysis_panel_get_last_export (PsAnalysisPanel *self);
 
