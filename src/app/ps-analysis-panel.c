@@ -410,19 +410,32 @@ fill_result_layers (const PsAnalysisResult *r, PsLabels *pores, PsLabels *carbon
   carbon->n_labels = r->carbon.labels->n_labels;
 }
 
+/* Every document change reaches every view (and restarts the 3D view's
+ * label preparation), so only real changes are made. */
+static void
+set_title (PsAnalysisPanel *self, const char *name, const char *title)
+{
+  for (guint i = 0; i < ps_document_get_n_overlays (self->document); i++)
+    {
+      const PsOverlayLayer *l = ps_document_get_overlay (self->document, i);
+      if (g_strcmp0 (l->name, name) == 0 && g_strcmp0 (l->title, title) != 0)
+        ps_document_set_overlay_title (self->document, name, title);
+    }
+}
+
 static void
 set_layers (PsAnalysisPanel *self, PsLabels *pores, PsLabels *carbon, gboolean objects)
 {
   if (carbon != NULL)
     {
       ps_document_set_overlay (self->document, "carbon", carbon, PS_OVERLAY_SOLID, PS_PHASE_CARBON, 0, -1.0);
-      ps_document_set_overlay_title (self->document, "carbon", _("Carbon"));
+      set_title (self, "carbon", _("Carbon"));
     }
   if (pores != NULL)
     {
       ps_document_set_overlay (self->document, "pores", pores, objects ? PS_OVERLAY_PER_LABEL : PS_OVERLAY_SOLID,
                                PS_PHASE_PORES, 0, -1.0);
-      ps_document_set_overlay_title (self->document, "pores", objects ? _("Pores (objects)") : _("Pores"));
+      set_title (self, "pores", objects ? _("Pores (objects)") : _("Pores"));
     }
 }
 
@@ -553,7 +566,12 @@ preview_threshold (PsAnalysisPanel *self, double t)
   self->separated = FALSE;
   if (pores != NULL)
     set_layers (self, pores, carbon, FALSE);
-  ps_document_set_seeds (self->document, NULL, 0);
+  {
+    gsize n_seeds = 0;
+    ps_document_get_seeds (self->document, &n_seeds);
+    if (n_seeds > 0)
+      ps_document_set_seeds (self->document, NULL, 0);
+  }
   update_porosity_label (self);
   update_counts (self);
   update_summary (self);
