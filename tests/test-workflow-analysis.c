@@ -11,8 +11,12 @@
  *    input path, so the provenance lines are identical; nothing is
  *    normalised); then smoothing, Otsu and h through the actions, exported
  *    again and compared again;
+ *  - untouched controls = the CLI's defaults (same files as a CLI run
+ *    without options);
+ *  - seed edits by clicks (add, Ctrl remove, Shift merge), Undo, Redo: the
+ *    export equals the CLI given the same edits as --seeds;
  *  - the statistics table: one row per object of pores.csv, sortable,
- *    a row centres the slices on the object's centroid;
+ *    filterable, a row centres the slices on the object's centroid;
  *  - the live readout on the 128³ demo takes well under 100 ms;
  *  - screenshots (with PORESCOPE_SCREENSHOT_DIR): segment, separate,
  *    statistics. */
@@ -510,6 +514,14 @@ test_show_object (void)
   wait_idle (doc);
   activate (win, "analysis.export", g_variant_new_string (dir));
   wait_idle (doc);
+  /* Untouched controls are the CLI's defaults (smoothing 0.6 voxel, Otsu,
+   * the default h): the same files as a CLI run without options. */
+  {
+    g_autofree char *cli = ps_test_tmp_path ("cli-c");
+    const char *const extra[] = { "--subvolume", "8,8,8:16x16x16", NULL };
+    run_cli (cli, extra);
+    assert_same_files (dir, cli);
+  }
   csv = g_build_filename (dir, "pores.csv", NULL);
   g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
   lines = g_strsplit (text, "\r\n", -1);
