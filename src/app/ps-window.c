@@ -1352,6 +1352,15 @@ ps_window_init (PsWindow *self)
   gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
                                         gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_l, GDK_CONTROL_MASK),
                                                           gtk_callback_action_new (toggle_linear, self, NULL)));
+  /* Seed edits (bubble phase: a focused text field undoes its own text first). */
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_z, GDK_CONTROL_MASK),
+                                                          gtk_named_action_new ("analysis.undo-seed")));
+  gtk_shortcut_controller_add_shortcut (
+    GTK_SHORTCUT_CONTROLLER (shortcuts),
+    gtk_shortcut_new (gtk_alternative_trigger_new (gtk_keyval_trigger_new (GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK),
+                                                   gtk_keyval_trigger_new (GDK_KEY_y, GDK_CONTROL_MASK)),
+                      gtk_named_action_new ("analysis.redo-seed")));
   gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
