@@ -14,7 +14,8 @@
  *  - untouched controls = the CLI's defaults (same files as a CLI run
  *    without options);
  *  - seed edits by clicks (add, Ctrl remove, Shift merge), Undo, Redo: the
- *    export equals the CLI given the same edits as --seeds;
+ *    export equals the CLI given the same edits as --seeds; a saved session
+ *    replays (`porescope-cli run`) to the same files and reopens to them;
  *  - the statistics table: one row per object of pores.csv, sortable,
  *    filterable, a row centres the slices on the object's centroid;
  *  - the live readout on the 128³ demo takes well under 100 ms;
@@ -32,6 +33,7 @@
 #include "ps-application.h"
 #include "ps-export.h"
 #include "ps-phantom.h"
+#include "ps-session-ui.h"
 #include "ps-test-util.h"
 #include "ps-volume-io.h"
 #include "ps-window.h"
@@ -489,6 +491,42 @@ test_seed_edits (void)
     run_cli (cli, extra);
   }
   assert_same_files (gui, cli);
+
+  /* A saved session records the panel's parameters and edits: `porescope-cli
+   * run` replays it to the same files, and opening it in a new window
+   * restores them (the export there is the same again). */
+  {
+    g_autofree char *session = ps_test_tmp_path ("analysis.porescope");
+    g_autofree char *replay = ps_test_tmp_path ("cli-run");
+    g_autofree char *gui2 = ps_test_tmp_path ("gui-session");
+    g_autofree char *out = NULL, *err = NULL;
+    const char *argv[] = { ps_test_cli_path (), "run", session, "-q", "-o", replay, NULL };
+    PsWindow *win2 = ps_window_new (GTK_APPLICATION (app));
+    PsDocument *doc2 = ps_window_get_document (win2);
+    PsAnalysisPanel *panel2 = panel_of (win2);
+    int rc;
+
+    g_assert_true (ps_session_ui_save_path (doc, NULL, session, &error));
+    g_assert_no_error (error);
+    rc = ps_test_spawn (&out, &err, argv);
+    if (rc != 0)
+      g_test_message ("porescope-cli run: %s", err);
+    g_assert_cmpint (rc, ==, 0);
+    assert_same_files (gui, replay);
+
+    gtk_window_present (GTK_WINDOW (win2));
+    ps_session_ui_open_path (GTK_WINDOW (win2), doc2, NULL, session);
+    wait_idle (doc2);
+    g_assert_nonnull (ps_document_get_volume (doc2));
+    g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel2), ==, 2);
+    g_assert_false (ps_analysis_panel_is_current (panel2));
+    activate (win2, "analysis.export", g_variant_new_string (gui2));
+    wait_idle (doc2);
+    wait_idle (doc2);
+    g_assert_cmpstr (ps_analysis_panel_get_last_export (panel2), ==, gui2);
+    assert_same_files (gui, gui2);
+    destroy_window (win2);
+  }
   destroy_window (win);
 }
 

@@ -14,6 +14,7 @@
 #include "ps-analysis-io.h"
 #include "ps-analysis.h"
 #include "ps-seed-edits.h"
+#include "ps-session-analysis.h"
 #undef PsSeed
 
 #include "ps-analysis-panel.h"
@@ -741,6 +742,31 @@ run_done (PsDocument *doc, gpointer result, gpointer user_data)
     }
 }
 
+/* The edits in effect, in the order they were made within each kind (as a
+ * --seeds file written from them lists them; the core applies them by
+ * kind). */
+static PsSeedEdits *
+edits_in_effect (PsAnalysisPanel *self)
+{
+  PsSeedEdits *edits = ps_seed_edits_new ();
+  for (guint i = 0; i < self->n_applied; i++)
+    {
+      const Edit *e = &g_array_index (self->edits, Edit, i);
+      if (e->kind == EDIT_ADD)
+        g_array_append_vals (edits->add, e->a, 1);
+      else if (e->kind == EDIT_REMOVE)
+        g_array_append_vals (edits->remove, e->a, 1);
+      else
+        {
+          PsMergeEdit m;
+          memcpy (m.a_nm, e->a, sizeof m.a_nm);
+          memcpy (m.b_nm, e->b, sizeof m.b_nm);
+          g_array_append_val (edits->merges, m);
+        }
+    }
+  return edits;
+}
+
 static void
 start_run (PsAnalysisPanel *self)
 {
@@ -758,24 +784,7 @@ start_run (PsAnalysisPanel *self)
   req = g_new0 (RunRequest, 1);
   req->params = self->params;
   req->params.subvolume = box;
-  /* The edits in effect, in the order they were made (as a --seeds file
-   * written from them lists them). */
-  req->edits = ps_seed_edits_new ();
-  for (guint i = 0; i < self->n_applied; i++)
-    {
-      const Edit *e = &g_array_index (self->edits, Edit, i);
-      if (e->kind == EDIT_ADD)
-        g_array_append_vals (req->edits->add, e->a, 1);
-      else if (e->kind == EDIT_REMOVE)
-        g_array_append_vals (req->edits->remove, e->a, 1);
-      else
-        {
-          PsMergeEdit m;
-          memcpy (m.a_nm, e->a, sizeof m.a_nm);
-          memcpy (m.b_nm, e->b, sizeof m.b_nm);
-          g_array_append_val (req->edits->merges, m);
-        }
-    }
+  req->edits = edits_in_effect (self);
   ps_seed_edits_to_params (req->edits, &req->params);
   if (ps_analysis_validate (&req->params, vol, why, sizeof why) != PS_OK)
     {
@@ -1889,26 +1898,82 @@ ps_analysis_panel_get_n_edits (PsAnalysisPanel *self)
 gboolean
 ps_analysis_panel_save_edits (PsAnalysisPanel *self, const char *path, GError **error)
 {
-  g_autoptr (PsSeedEdits) edits = ps_seed_edits_new ();
+  g_autoptr (PsSeedEdits) edits = NULL;
 
   g_return_val_if_fail (PS_IS_ANALYSIS_PANEL (self), FALSE);
-  for (guint i = 0; i < self->n_applied; i++)
-    {
-      const Edit *e = &g_array_index (self->edits, Edit, i);
-      if (e->kind == EDIT_ADD)
-        g_array_append_vals (edits->add, e->a, 1);
-      else if (e->kind == EDIT_REMOVE)
-        g_array_append_vals (edits->remove, e->a, 1);
-      else
-        {
-          PsMergeEdit m;
-          memcpy (m.a_nm, e->a, sizeof m.a_nm);
-          memcpy (m.b_nm, e->b, sizeof m.b_nm);
-          g_array_append_val (edits->merges, m);
-        }
-    }
+  edits = edits_in_effect (self);
   return ps_seed_edits_save (edits, path, error);
 }
+
+/* ---- sessions ------------------------------------------------------------------------- */
+
+void
+ps_analysis_panel_to_session (PsAnalysisPanel *self, PsSession *session)
+{
+  g_autoptr (PsSeedEdits) edits = NULL;
+  PsAnalysisParams p;
+
+  g_return_if_fail (PS_IS_ANALYSIS_PANEL (self));
+  g_return_if_fail (session != NULL);
+  p = self->params;
+  /* The session's subvolume: the document's, or none (the whole volume). */
+  if (!ps_document_get_subvolume (self->document, &p.subvolume))
+    memset (&p.subvolume, 0, sizeof p.subvolume);
+  edits = edits_in_effect (self);
+  ps_seed_edits_to_params (edits, &p);
+  ps_session_set_params (session, &p);
+}
+
+void
+ps_analysis_panel_from_session (PsAnalysisPanel *self, const PsSession *session)
+{
+  PsAnalysisParams p;
+
+  g_return_if_fail (PS_IS_ANALYSIS_PANEL (self));
+  g_return_if_fail (session != NULL);
+  ps_session_to_params (session, &p);
+  /* The subvolume is the document's (ps_session_apply_view sets it); the
+   * edits become the panel's own, in effect and undoable. */
+  g_array_set_size (self->edits, 0);
+  for (size_t i = 0; i < p.n_seeds_add; i++)
+    {
+      Edit e = { EDIT_ADD };
+      memcpy (e.a, p.seeds_add[i], sizeof e.a);
+      g_array_append_val (self->edits, e);
+    }
+  for (size_t i = 0; i < p.n_seeds_remove; i++)
+    {
+      Edit e = { EDIT_REMOVE };
+      memcpy (e.a, p.seeds_remove[i], sizeof e.a);
+      g_array_append_val (self->edits, e);
+    }
+  for (size_t i = 0; i < p.n_merges; i++)
+    {
+      Edit e = { EDIT_MERGE };
+      memcpy (e.a, p.merges[i].a_nm, sizeof e.a);
+      memcpy (e.b, p.merges[i].b_nm, sizeof e.b);
+      g_array_append_val (self->edits, e);
+    }
+  self->n_applied = self->edits->len;
+  p.seeds_add = NULL;
+  p.seeds_remove = NULL;
+  p.merges = NULL;
+  p.n_seeds_add = p.n_seeds_remove = p.n_merges = 0;
+  memset (&p.subvolume, 0, sizeof p.subvolume);
+  self->params = p;
+  params_changed (self);
+  self->updating = TRUE;
+  if (p.smooth != PS_SMOOTH_MEDIAN)
+    gtk_adjustment_set_value (self->smoothing_adjustment, p.smooth == PS_SMOOTH_GAUSSIAN ? p.smooth_sigma_nm : 0.0);
+  if (p.h_nm >= 0)
+    gtk_adjustment_set_value (self->h_adjustment, p.h_nm);
+  self->updating = FALSE;
+  if (!p.threshold_auto)
+    self->shown_threshold = p.threshold;
+  update_edits_label (self);
+  sync_action_state (self);
+}
+
 
 void
 ps_analysis_panel_set_volume_view (PsAnalysisPanel *self, PsVolumeView *view)

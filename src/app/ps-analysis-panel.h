@@ -49,6 +49,7 @@
 #include <gtk/gtk.h>
 
 #include "ps-document.h"
+#include "ps-session.h"
 #include "ps-slice-view.h"
 #include "ps-volume-view.h"
 
@@ -93,6 +94,14 @@ guint         ps_analysis_panel_get_n_edits  (PsAnalysisPanel *self);
 gboolean      ps_analysis_panel_save_edits   (PsAnalysisPanel *self,
                                               const char      *path,
                                               GError         **error);
+/* Sessions: record the panel's analysis parameters and seed edits in
+ * @session (with the document's subvolume), or restore them from it (the
+ * subvolume is restored by ps_session_apply_view; nothing runs until an
+ * analysis action). */
+void          ps_analysis_panel_to_session   (PsAnalysisPanel *self,
+                                              PsSession       *session);
+void          ps_analysis_panel_from_session (PsAnalysisPanel *self,
+                                              const PsSession *session);
 /* For tests: a primary click at canvas (@x, @y) of @view with modifiers
  * @state, as the gesture handles it; FALSE when not in seed mode or outside
  * the volume. */

@@ -1297,6 +1297,7 @@ ps_window_init (PsWindow *self)
     gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->legend_box))), analysis,
                                 subvolume);
     self->analysis_panel = PS_ANALYSIS_PANEL (analysis);
+    ps_session_ui_set_analysis_panel (self->document, self->analysis_panel);
     ps_analysis_panel_attach_view (self->analysis_panel, self->xy_view);
     ps_analysis_panel_attach_view (self->analysis_panel, self->xz_view);
     ps_analysis_panel_attach_view (self->analysis_panel, self->yz_view);
