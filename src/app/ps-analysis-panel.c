@@ -352,15 +352,15 @@ new_layers (const PsVolume *vol, PsLabels **pores, PsLabels **carbon)
   return TRUE;
 }
 
-/* Threshold preview: pores where the smoothed value is below @t. Returns
- * the pore voxel count. */
+/* Threshold preview: pores where the smoothed value is below @t, into the
+ * layers when given (both or neither). Returns the pore voxel count. */
 static guint64
 fill_threshold_layers (const PsAnalysisResult *r, double t, PsLabels *pores, PsLabels *carbon)
 {
   const PsBox *b = &r->box;
   const float *sm = r->smoothed->data;
   guint64 n = 0;
-  size_t snx = pores->nx, sny = pores->ny;
+  size_t snx = r->volume_dims[0], sny = r->volume_dims[1];
 
   for (size_t z = 0; z < b->nz; z++)
     for (size_t y = 0; y < b->ny; y++)
