@@ -1709,6 +1709,14 @@ ps_analysis_panel_init (PsAnalysisPanel *self)
   g_signal_connect (gtk_column_view_get_sorter (self->table), "changed", G_CALLBACK (table_sorter_changed), self);
 }
 
+static void
+redraw_plots (PsAnalysisPanel *self)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self->threshold_area));
+  gtk_widget_queue_draw (GTK_WIDGET (self->sweep_area));
+  gtk_widget_queue_draw (GTK_WIDGET (self->size_area));
+}
+
 GtkWidget *
 ps_analysis_panel_new (PsDocument *document)
 {
@@ -1718,6 +1726,9 @@ ps_analysis_panel_new (PsDocument *document)
   self = g_object_new (PS_TYPE_ANALYSIS_PANEL, NULL);
   self->document = g_object_ref (document);
   g_signal_connect (document, "changed", G_CALLBACK (document_changed), self);
+  /* The plots use the segmentation colours (Preferences). */
+  g_signal_connect_swapped (document, "notify::carbon-color", G_CALLBACK (redraw_plots), self);
+  g_signal_connect_swapped (document, "notify::pore-color", G_CALLBACK (redraw_plots), self);
   reset (self);
   sync_action_state (self);
   return GTK_WIDGET (self);
