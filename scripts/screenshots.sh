@@ -25,4 +25,8 @@ PORESCOPE_SCREENSHOT_DIR=docs/screenshots xvfb-run -a -s "-screen 0 1600x1000x24
 # (size and resolution choices): tests/test-figure.c.
 figure_test=$(dirname "$app")/../../tests/test-figure
 PORESCOPE_SCREENSHOT_DIR=docs/screenshots xvfb-run -a -s "-screen 0 1600x1000x24" "$figure_test" -p /movie/cancel -p /figure/window-actions
+# Segment, Separate, Statistics (tests/test-workflow-analysis.c).
+analysis_test=$(dirname "$app")/../../tests/test-workflow-analysis
+PORESCOPE_SCREENSHOT_DIR=docs/screenshots PORESCOPE_CLI=$(dirname "$app")/../cli/porescope-cli \
+  xvfb-run -a -s "-screen 0 1600x1000x24" "$analysis_test" -p /ui/analysis/screenshots
 ls -l docs/screenshots

@@ -10,6 +10,52 @@
 #include <math.h>
 #include <string.h>
 
+/* ---- the analysis panel ------------------------------------------------------ */
+
+#define ANALYSIS_PANEL_KEY "ps-session-ui-analysis-panel"
+
+static void document_gone (gpointer data, GObject *where);
+
+/* Each weak reference drops the other when its object goes. */
+static void
+panel_gone (gpointer data, GObject *where)
+{
+  g_object_weak_unref (G_OBJECT (data), document_gone, where);
+  g_object_set_data (G_OBJECT (data), ANALYSIS_PANEL_KEY, NULL);
+}
+
+static void
+document_gone (gpointer data, GObject *where)
+{
+  g_object_weak_unref (G_OBJECT (data), panel_gone, where);
+}
+
+void
+ps_session_ui_set_analysis_panel (PsDocument *document, PsAnalysisPanel *panel)
+{
+  PsAnalysisPanel *old;
+
+  g_return_if_fail (PS_IS_DOCUMENT (document));
+  old = g_object_get_data (G_OBJECT (document), ANALYSIS_PANEL_KEY);
+  if (old != NULL)
+    {
+      g_object_weak_unref (G_OBJECT (old), panel_gone, document);
+      g_object_weak_unref (G_OBJECT (document), document_gone, old);
+    }
+  g_object_set_data (G_OBJECT (document), ANALYSIS_PANEL_KEY, panel);
+  if (panel != NULL)
+    {
+      g_object_weak_ref (G_OBJECT (panel), panel_gone, document);
+      g_object_weak_ref (G_OBJECT (document), document_gone, panel);
+    }
+}
+
+static PsAnalysisPanel *
+analysis_panel (PsDocument *document)
+{
+  return g_object_get_data (G_OBJECT (document), ANALYSIS_PANEL_KEY);
+}
+
 /* ---- document → session ---------------------------------------------------- */
 
 PsSession *
@@ -47,6 +93,10 @@ ps_session_from_document (PsDocument *document, PsVolumeView *view)
   g_object_get (document, "carbon-color", &carbon, "pore-color", &pores, NULL);
   ps_color_parse (carbon, &s->carbon_rgb);
   ps_color_parse (pores, &s->pore_rgb);
+
+  /* The analysis as the panel has it (parameters, seed edits). */
+  if (analysis_panel (document) != NULL)
+    ps_analysis_panel_to_session (analysis_panel (document), s);
 
   if (view != NULL)
     {
@@ -100,6 +150,8 @@ ps_session_apply_view (const PsSession *s, PsDocument *document, PsVolumeView *v
   g_autofree char *carbon = ps_color_to_string (s->carbon_rgb);
   g_autofree char *pores = ps_color_to_string (s->pore_rgb);
   g_object_set (document, "carbon-color", carbon, "pore-color", pores, NULL);
+  if (analysis_panel (document) != NULL)
+    ps_analysis_panel_from_session (analysis_panel (document), s);
   if (view != NULL && s->has_camera)
     {
       PsGlCamera *cam = ps_volume_view_get_camera (view);

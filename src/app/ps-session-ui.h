@@ -13,11 +13,16 @@
 
 #include <gtk/gtk.h>
 
+#include "ps-analysis-panel.h"
 #include "ps-document.h"
 #include "ps-session.h"
 #include "ps-volume-view.h"
 
 G_BEGIN_DECLS
+
+/* The Analysis panel whose parameters and seed edits the sessions of
+ * @document record and restore (the window sets it; weak; NULL = none). */
+void ps_session_ui_set_analysis_panel (PsDocument *document, PsAnalysisPanel *panel);
 
 /* The session describing @document (and @view's camera; nullable). NULL
  * when the document has no dataset file (the demo, an unsaved

@@ -18,6 +18,7 @@
 #include "ps-reconstruct-dialog.h"
 #include "ps-reconstruct.h"
 #include "ps-subvolume-tool.h"
+#include "ps-analysis-panel.h"
 #include "ps-volume-pane.h"
 #include "ps-session-ui.h"
 #include "ps-window.h"
@@ -58,6 +59,7 @@ struct _PsWindow
   GtkLabel *window_lo_label;
   GtkLabel *window_hi_label;
   GtkBox *legend_box;
+  PsAnalysisPanel *analysis_panel;
   GtkGrid *info_grid;
   GtkWidget *status_bar;
   GtkWidget *sidebar_button;
@@ -1287,6 +1289,18 @@ ps_window_get_document (PsWindow *self)
 }
 
 /**
+ * ps_window_get_analysis_panel:
+ *
+ * Returns: (transfer none): the sidebar's Analysis panel
+ */
+GtkWidget *
+ps_window_get_analysis_panel (PsWindow *self)
+{
+  g_return_val_if_fail (PS_IS_WINDOW (self), NULL);
+  return GTK_WIDGET (self->analysis_panel);
+}
+
+/**
  * ps_window_get_slice_view:
  *
  * Returns: (transfer none):
@@ -1558,13 +1572,28 @@ ps_window_init (PsWindow *self)
   ps_subvolume_tool_attach (self->xy_view);
   ps_subvolume_tool_attach (self->xz_view);
   ps_subvolume_tool_attach (self->yz_view);
-  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->legend_box))),
-                              ps_subvolume_panel_new (self->document), GTK_WIDGET (self->legend_box));
+  {
+    GtkWidget *subvolume = ps_subvolume_panel_new (self->document);
+    GtkWidget *analysis = ps_analysis_panel_new (self->document);
+    gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->legend_box))), subvolume,
+                                GTK_WIDGET (self->legend_box));
+    gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->legend_box))), analysis,
+                                subvolume);
+    self->analysis_panel = PS_ANALYSIS_PANEL (analysis);
+    ps_session_ui_set_analysis_panel (self->document, self->analysis_panel);
+    ps_analysis_panel_attach_view (self->analysis_panel, self->xy_view);
+    ps_analysis_panel_attach_view (self->analysis_panel, self->xz_view);
+    ps_analysis_panel_attach_view (self->analysis_panel, self->yz_view);
+    /* "analysis." for menus, shortcuts and tests on the whole window. */
+    gtk_widget_insert_action_group (GTK_WIDGET (self), "analysis",
+                                    ps_analysis_panel_get_actions (self->analysis_panel));
+  }
   {
     /* The 3D pane (branch gl). */
     GtkWidget *pane = ps_volume_pane_new ();
     GtkWidget *header = gtk_widget_get_first_child (GTK_WIDGET (self->volume_pane));
     ps_volume_pane_set_document (PS_VOLUME_PANE (pane), self->document);
+    ps_analysis_panel_set_volume_view (self->analysis_panel, ps_volume_pane_get_view (PS_VOLUME_PANE (pane)));
     if (GTK_IS_BOX (header))
       ps_volume_pane_move_toolbar (PS_VOLUME_PANE (pane), GTK_BOX (header));
     gtk_box_append (self->volume_pane, pane);
@@ -1607,6 +1636,15 @@ ps_window_init (PsWindow *self)
   gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
                                         gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_l, GDK_CONTROL_MASK),
                                                           gtk_callback_action_new (toggle_linear, self, NULL)));
+  /* Seed edits (bubble phase: a focused text field undoes its own text first). */
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_z, GDK_CONTROL_MASK),
+                                                          gtk_named_action_new ("analysis.undo-seed")));
+  gtk_shortcut_controller_add_shortcut (
+    GTK_SHORTCUT_CONTROLLER (shortcuts),
+    gtk_shortcut_new (gtk_alternative_trigger_new (gtk_keyval_trigger_new (GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK),
+                                                   gtk_keyval_trigger_new (GDK_KEY_y, GDK_CONTROL_MASK)),
+                      gtk_named_action_new ("analysis.redo-seed")));
   gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);

@@ -9,7 +9,8 @@
  * export-movie (a{sv}: kind, frames, overlay, width, height, fps, path —
  * see ps-movie.h; no path asks with a file chooser),
  * dismiss-error, show-sidebar (b), zoom-fit. The document's actions are
- * inserted as "doc." (see ps-document.h).
+ * inserted as "doc." (see ps-document.h), the analysis panel's as
+ * "analysis." (see ps-analysis-panel.h).
  */
 #pragma once
 
@@ -30,6 +31,8 @@ PsDocument  *ps_window_get_document      (PsWindow           *self);
 PsSliceView *ps_window_get_slice_view    (PsWindow           *self,
                                           PsSliceOrientation  orientation);
 GtkWidget   *ps_window_get_histogram     (PsWindow           *self);
+/* The sidebar's PsAnalysisPanel (its actions are also the window's "analysis."). */
+GtkWidget   *ps_window_get_analysis_panel (PsWindow          *self);
 /* The container the 3D view goes into (a vertical GtkBox under its header). */
 GtkBox      *ps_window_get_volume_pane   (PsWindow           *self);
 /* "welcome" or "views". */

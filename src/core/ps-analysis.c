@@ -1212,16 +1212,25 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
   r->smoothed = pv->smoothed;
 
   /* ---- threshold ---- */
+  /* Otsu's threshold is always computed (a reference next to a fixed
+   * threshold, and what the GUI's Otsu button previews), so a result never
+   * depends on whether an earlier run computed it: resumed = fresh. */
   r->otsu_threshold = NAN;
   if (!smooth_dirty && !isnan (previous->otsu_threshold))
     r->otsu_threshold = previous->otsu_threshold;
-  else if (p.threshold_auto)
+  else
     {
       PsOtsuParams op;
       ps_otsu_params_init (&op);
       op.n_threads = c.threads;
       if ((st = ps_threshold_otsu (&op, pv->smoothed->data, c.n, &r->otsu_threshold)) != PS_OK)
-        goto fail;
+        {
+          /* No finite value: fatal only when Otsu's threshold is the one used. */
+          r->otsu_threshold = NAN;
+          if (p.threshold_auto || st != PS_ERROR_INVALID_PARAMETER)
+            goto fail;
+          st = PS_OK;
+        }
     }
   if (p.threshold_auto)
     p.threshold = r->otsu_threshold;

@@ -195,7 +195,7 @@ typedef struct
   const PsVolume *raw;          /* the subvolume as loaded (mean intensity) */
   const PsVolume *smoothed;     /* after smoothing (== raw without smoothing) */
   double threshold;             /* pore = smoothed < threshold */
-  double otsu_threshold;        /* Otsu of the smoothed subvolume (NaN if not computed) */
+  double otsu_threshold;        /* Otsu of the smoothed subvolume (always computed) */
   size_t sweep_n;               /* rows of porosity_vs_threshold */
   const double *sweep_thresholds;
   const double *sweep_porosity;
