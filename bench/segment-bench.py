@@ -269,6 +269,10 @@ def run_peer(kernel, path, shape, ours_path, repeat, h, spacing):
     return res
 
 
+def runs_text(k):
+    return "gate run only" if k == 0 else "1 run" if k == 1 else f"median of {k}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("build_dir")
@@ -365,7 +369,8 @@ def main():
         cr = e["cpu_ratio"]
         print(f"| {k} | {'×'.join(map(str, e['shape']))} | {e['ours']['median_s']:.3f} s "
               f"| {e['ours'].get('cpu', float('nan')):.3f} s "
-              f"| {e['peer']['median_s']:.2f} s ({e['peer']['timed_runs']} run(s)) | {e['peer']['cpu_s']:.2f} s "
+              f"| {e['peer']['median_s']:.2f} s ({runs_text(e['peer']['timed_runs'])}) "
+              f"| {e['peer']['cpu_s']:.2f} s "
               f"| {e['ratio']:.1f}× | {cr:.1f}× "
               f"| {e['ours_extra_B_per_voxel']:.2f} | {e['peer_extra_B_per_voxel']:.1f} "
               f"| {e['load_average'][0]:.1f}–{e['load_average'][1]:.1f} | {gate} |")
