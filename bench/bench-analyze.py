@@ -17,6 +17,7 @@ Reports median and min of --repeat runs after one warm-up.
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,7 +34,8 @@ def make_volume(n, seed=1, voxel=0.5):
     truth = np.zeros((n, n, n), bool)
     target = 0.35 * n ** 3
     zz, yy, xx = np.ogrid[:n, :n, :n]
-    while truth.sum() < target:
+    painted = 0   # = truth.sum(), kept up to date (summing n³ per pore took ~40 min at 512³)
+    while painted < target:
         r = float(np.clip(rng.lognormal(np.log(2.5 / voxel), 0.35), 1.5, 20))  # radius, voxels
         c = rng.uniform(0, n, 3)
         lo = np.maximum((c - r - 1).astype(int), 0)
@@ -41,7 +43,10 @@ def make_volume(n, seed=1, voxel=0.5):
         sl = tuple(slice(lo[a], hi[a]) for a in (2, 1, 0))
         d2 = ((xx[:, :, lo[0]:hi[0]] - c[0] + 0.5) ** 2 + (yy[:, lo[1]:hi[1], :] - c[1] + 0.5) ** 2
               + (zz[lo[2]:hi[2], :, :] - c[2] + 0.5) ** 2)
-        truth[sl] |= d2 <= r * r
+        box = truth[sl]
+        before = int(np.count_nonzero(box))
+        box |= d2 <= r * r
+        painted += int(np.count_nonzero(box)) - before
     vol = np.where(truth, 60.0, 190.0).astype(np.float32)
     vol = ndi.gaussian_filter(vol, 0.8) + rng.normal(0, 12, vol.shape).astype(np.float32)
     return np.clip(vol, 0, 255).astype(np.uint8), truth
@@ -52,13 +57,24 @@ def write(path, vol, voxel=0.5):
                      metadata={"spacing": voxel, "unit": "nm", "axes": "ZYX"})
 
 
-def time_cli(cli, args, repeat):
+CPU = {}   # label -> median CPU seconds (user + system, all threads) of the timed runs
+
+
+def children_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def time_cli(cli, args, repeat, label=None):
     subprocess.run([cli, *args], check=True, capture_output=True)  # warm-up
-    times = []
+    times, cpus = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), children_cpu()
         subprocess.run([cli, *args], check=True, capture_output=True)
         times.append(time.perf_counter() - t)
+        cpus.append(children_cpu() - c)
+    if label:
+        CPU[label] = round(statistics.median(cpus), 3)
     return statistics.median(times), min(times)
 
 
@@ -73,6 +89,7 @@ def main():
     cli = os.path.join(args.build, "src", "cli", "porescope-cli")
     n = args.size
     out = {"size": n, "threads": args.threads, "repeat": args.repeat}
+    load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="ps-bench-analyze-") as tmp:
         vol, truth = make_volume(n)
         src = os.path.join(tmp, "vol.tif")
@@ -90,8 +107,8 @@ def main():
             print(json.dumps(out))
             print("correctness gate FAILED", file=sys.stderr)
             return 1
-        out["whole_median_s"], out["whole_min_s"] = time_cli(cli, base, args.repeat)
-        out["whole_thickness_median_s"], _ = time_cli(cli, base + ["--thickness"], args.repeat)
+        out["whole_median_s"], out["whole_min_s"] = time_cli(cli, base, args.repeat, "whole")
+        out["whole_thickness_median_s"], _ = time_cli(cli, base + ["--thickness"], args.repeat, "whole_thickness")
         if args.big > n:
             bigvol, _ = make_volume(args.big, seed=2)
             bsrc = os.path.join(tmp, "big.tif")
@@ -99,8 +116,10 @@ def main():
             sub = ["analyze", bsrc, "--subvolume-center", f"{n}x{n}x{n}vox", "-o", od,
                    "--threads", str(args.threads), "-q"]
             out["big"] = args.big
-            out["sub_of_big_median_s"], out["sub_of_big_min_s"] = time_cli(cli, sub, args.repeat)
-            out["sub_of_big_thickness_median_s"], _ = time_cli(cli, sub + ["--thickness"], args.repeat)
+            out["sub_of_big_median_s"], out["sub_of_big_min_s"] = time_cli(cli, sub, args.repeat, "sub_of_big")
+            out["sub_of_big_thickness_median_s"], _ = time_cli(cli, sub + ["--thickness"], args.repeat, "sub_of_big_thickness")
+    out["cpu_median_s"] = CPU
+    out["load_average"] = [load0, os.getloadavg()[0]]
     print(json.dumps(out))
     return 0
 

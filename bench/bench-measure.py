@@ -18,6 +18,7 @@ ratio is the steadier one.
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,10 +53,13 @@ def main():
                               "--repeat", str(args.repeat), "--outdir", tmp],
                              check=True, capture_output=True, text=True)
         ours = json.loads(out.stdout)
+        # Peak RSS of our process (labels u32 + intensity f32 = 8 B/voxel of input, plus the kernels).
+        ours_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
         labels = np.fromfile(os.path.join(tmp, "labels.u32"), dtype=np.uint32).reshape(n, n, n)
         intensity = np.fromfile(os.path.join(tmp, "intensity.f32"), dtype=np.float32).reshape(n, n, n)
         table = np.loadtxt(os.path.join(tmp, "ours.csv"), delimiter=",", ndmin=2)
 
+    rss_before_peer = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024   # inputs loaded
     # Correctness gate.
     counts, isum, com, boxes = peer(labels, intensity)
     lab = table[:, 0].astype(int)
@@ -94,6 +98,9 @@ def main():
         "peer_cpu_s": round(statistics.median(cpu), 3),
         "cpu_ratio": round(statistics.median(cpu) / ours["measure_cpu_s"], 1),
         "load_average": os.getloadavg()[0],
+        "ours_peak_rss_B_per_voxel": round(ours_rss / n ** 3, 2),
+        "peer_peak_rss_B_per_voxel": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / n ** 3, 2),
+        "peer_rss_inputs_only_B_per_voxel": round(rss_before_peer / n ** 3, 2),
         "network_median_s": ours["network_median_s"],
         "throats": ours["throats"],
         "gate": "voxels, bbox identical; centroid, mean intensity within 1e-9",

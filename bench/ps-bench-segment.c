@@ -45,6 +45,14 @@ now (void)
   return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
+static double
+cpu_now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
+
 static int
 cmp_double (const void *a, const void *b)
 {
@@ -156,6 +164,7 @@ main (int argc, char **argv)
     h = ps_hmaxima_default_h_nm (&grid);
 
   double *times = calloc ((size_t) repeat + 1, sizeof (double));
+  double *cpus = calloc ((size_t) repeat + 1, sizeof (double));
   double split[3] = { 0 };
   double *splits = calloc (3 * ((size_t) repeat + 1), sizeof (double));
   uint32_t count = 0;
@@ -163,6 +172,7 @@ main (int argc, char **argv)
   for (int r = 0; r <= repeat; r++)
     {
       double t0 = now ();
+      double c0 = cpu_now ();
       PsStatus st = PS_OK;
       if (strcmp (kernel, "edt") == 0)
         {
@@ -256,17 +266,24 @@ main (int argc, char **argv)
       if (st != PS_OK)
         die (kernel, st);
       times[r] = now () - t0;
-      printf ("run %d%s: %.4f s\n", r, r == 0 ? " (warm-up)" : "", times[r]);
+      cpus[r] = cpu_now () - c0;
+      printf ("run %d%s: %.4f s (CPU %.4f s)\n", r, r == 0 ? " (warm-up)" : "", times[r], cpus[r]);
     }
   /* Median of the timed runs (the warm-up is run 0). */
   double *sorted = calloc ((size_t) repeat, sizeof (double));
   memcpy (sorted, times + 1, (size_t) repeat * sizeof (double));
   qsort (sorted, (size_t) repeat, sizeof (double), cmp_double);
   double med = sorted[repeat / 2];
+  double cpu_med = 0.0;
   for (int r = 1; r <= repeat; r++)
     if (times[r] == med)
-      memcpy (split, splits + 3 * r, sizeof split);
-  printf ("median %.4f min %.4f", med, sorted[0]);
+      {
+        memcpy (split, splits + 3 * r, sizeof split);
+        cpu_med = cpus[r];
+      }
+  /* CPU time (all threads) of the median run: on a shared machine the
+   * CPU-time ratio against the single-threaded peer is the steadier one. */
+  printf ("median %.4f min %.4f cpu %.4f", med, sorted[0], cpu_med);
   if (strcmp (kernel, "watershed") == 0)
     printf (" edt %.4f seeds %.4f flood %.4f seeds_n %zu labels %u h %.17g", split[0], split[1],
             split[2], n_seeds, count, h);
@@ -286,6 +303,7 @@ main (int argc, char **argv)
     }
   free (sorted);
   free (times);
+  free (cpus);
   free (splits);
   return 0;
 }

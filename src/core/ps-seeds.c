@@ -501,53 +501,108 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
       goto out;
     }
 
-  /* 1. Pointers to the highest neighbour (strictly higher only). */
+  /* 1. Pointers to the highest neighbour (strictly higher only; the first
+   * in neighbour order among equals). Interior rows of an integer map
+   * without a mask take a row-wise form the compiler vectorises: the raw
+   * squared distances order like the keys (PS_EDT_INFINITE is the largest
+   * value, as inf_key is the largest key) and a neighbour outside the
+   * region (d² = 0) is never higher, so no region test is needed. */
+  const bool rows = map.mask == NULL && map.d2 != NULL && nx > 2;
   _PsWork w1;
   _ps_work_init (&w1, progress, "Finding seeds", 0.0, 0.3, nz);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) reduction(|:failed)
-  for (size_t z = 0; z < nz; z++)
-    {
-      if (failed || _ps_work_stop (&w1))
-        continue;
-      for (size_t i = z * slice; i < (z + 1) * slice; i++)
-        {
-          if (!_ps_flood_in_region (&map, i))
-            {
-              S[i] = 0;
-              continue;
-            }
-          const uint32_t k = _ps_flood_key (&map, i);
-          const size_t x = i % nx, y = (i / nx) % ny;
-          const bool inner = x > 0 && y > 0 && z > 0 && x + 1 < nx && y + 1 < ny && z + 1 < nz;
-          uint32_t best = k, code = S_CAND;
-          for (int t = 0; t < nb.n; t++)
-            {
-              if (!inner)
-                {
-                  long xx = (long) x + nb.off[t][0], yy = (long) y + nb.off[t][1];
-                  long zz = (long) z + nb.off[t][2];
-                  if (xx < 0 || yy < 0 || zz < 0 || xx >= (long) nx || yy >= (long) ny || zz >= (long) nz)
-                    continue;
-                }
-              size_t r = (size_t) ((long) i + nb.lin[t]);
-              if (!_ps_flood_in_region (&map, r))
-                continue;
-              uint32_t kr = _ps_flood_key (&map, r);
-              if (kr > best)
-                {
-                  best = kr;
-                  code = (uint32_t) t + 1;
-                }
-            }
-          S[i] = code;
-          if (code == S_CAND && !vec_push (&cand[z], &i, sizeof i))
-            {
-              failed = true;
-              break;
-            }
-        }
-      _ps_work_item_done (&w1);
-    }
+#pragma omp parallel num_threads(nt) reduction(|:failed)
+  {
+    uint32_t *rbest = NULL, *rcode = NULL;
+    if (rows && ((rbest = malloc (nx * sizeof *rbest)) == NULL || (rcode = malloc (nx * sizeof *rcode)) == NULL))
+      failed = true;
+#pragma omp for schedule(dynamic, 1)
+    for (size_t z = 0; z < nz; z++)
+      {
+        if (failed || _ps_work_stop (&w1))
+          continue;
+        for (size_t y = 0; y < ny && !failed; y++)
+          {
+            const size_t row = (z * ny + y) * nx;
+            const bool fast = rows && y > 0 && z > 0 && y + 1 < ny && z + 1 < nz;
+            if (fast)
+              {
+                const uint32_t *c = map.d2 + row;
+                for (size_t x = 1; x + 1 < nx; x++)
+                  {
+                    rbest[x] = c[x];
+                    rcode[x] = S_CAND;
+                  }
+                for (int t = 0; t < nb.n; t++)
+                  {
+                    const uint32_t *q = c + nb.lin[t];
+                    const uint32_t code_t = (uint32_t) t + 1;
+                    for (size_t x = 1; x + 1 < nx; x++)
+                      {
+                        const uint32_t kr = q[x], b = rbest[x];
+                        const bool g = kr > b;
+                        rbest[x] = g ? kr : b;
+                        rcode[x] = g ? code_t : rcode[x];
+                      }
+                  }
+              }
+            for (size_t x = 0; x < nx; x++)
+              {
+                const size_t i = row + x;
+                uint32_t code;
+                if (fast && x > 0 && x + 1 < nx)
+                  {
+                    if (map.d2[i] == 0)
+                      {
+                        S[i] = 0;
+                        continue;
+                      }
+                    code = rcode[x];
+                  }
+                else
+                  {
+                    if (!_ps_flood_in_region (&map, i))
+                      {
+                        S[i] = 0;
+                        continue;
+                      }
+                    const uint32_t k = _ps_flood_key (&map, i);
+                    const bool inner = x > 0 && y > 0 && z > 0 && x + 1 < nx && y + 1 < ny && z + 1 < nz;
+                    uint32_t best = k;
+                    code = S_CAND;
+                    for (int t = 0; t < nb.n; t++)
+                      {
+                        if (!inner)
+                          {
+                            long xx = (long) x + nb.off[t][0], yy = (long) y + nb.off[t][1];
+                            long zz = (long) z + nb.off[t][2];
+                            if (xx < 0 || yy < 0 || zz < 0 || xx >= (long) nx || yy >= (long) ny ||
+                                zz >= (long) nz)
+                              continue;
+                          }
+                        size_t r = (size_t) ((long) i + nb.lin[t]);
+                        if (!_ps_flood_in_region (&map, r))
+                          continue;
+                        uint32_t kr = _ps_flood_key (&map, r);
+                        if (kr > best)
+                          {
+                            best = kr;
+                            code = (uint32_t) t + 1;
+                          }
+                      }
+                  }
+                S[i] = code;
+                if (code == S_CAND && !vec_push (&cand[z], &i, sizeof i))
+                  {
+                    failed = true;
+                    break;
+                  }
+              }
+          }
+        _ps_work_item_done (&w1);
+      }
+    free (rbest);
+    free (rcode);
+  }
   if (failed)
     {
       st = PS_ERROR_NO_MEMORY;
