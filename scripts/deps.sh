@@ -20,6 +20,7 @@ test_pkgs=(
   imagej
   locales
   mesa-utils fonts-dejavu-core
+  clang libclang-rt-14-dev libomp-14-dev
 )
 bench_pkgs=(
   python3-vtk9
