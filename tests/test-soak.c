@@ -13,7 +13,8 @@
  * fatal).
  *
  * PS_SOAK_SECONDS (default 20) and PS_SOAK_SEED choose the length and the
- * sequence; a failure prints the seed and the action count to replay. */
+ * sequence; a failure prints the seed and the action count to replay.
+ * PS_SOAK_ACTIONS=open,cancel,… restricts the actions (to bisect a leak). */
 #include "config.h"
 
 #include <adwaita.h>
@@ -190,11 +191,19 @@ test_soak (void)
     expect_set (&expect, 40, 32, 24, "start");
   }
 
+  gboolean allowed[N_ACTIONS];
+  env = g_getenv ("PS_SOAK_ACTIONS");
+  g_auto (GStrv) only = env ? g_strsplit (env, ",", -1) : NULL;
+  for (int a = 0; a < N_ACTIONS; a++)
+    allowed[a] = only == NULL || g_strv_contains ((const char *const *) only, action_names[a]);
+
   gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
   while (g_get_monotonic_time () < end)
     {
       int a = (int) (ps_test_rng_next (&rng) % N_ACTIONS);
       guint64 r = ps_test_rng_next (&rng);
+      if (!allowed[a])
+        continue;
       PsVolume *v = ps_document_get_volume (doc);
       n++;
       if (g_test_verbose ())
