@@ -22,6 +22,7 @@ test_pkgs=(
   locales
   mesa-utils fonts-dejavu-core
   gstreamer1.0-tools gstreamer1.0-plugins-base-apps
+  clang libclang-rt-14-dev libomp-14-dev
 )
 bench_pkgs=(
   python3-vtk9

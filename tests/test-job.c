@@ -35,7 +35,7 @@ typedef struct
   atomic_int *running;   /* concurrency probe */
   atomic_int *max_running;
   GThread *main_thread;
-  GThread *worker_thread;
+  GThread *worker_thread;   /* atomic: workers of one Work may run at once */
 } Work;
 
 static gpointer
@@ -44,7 +44,7 @@ worker (PsJob *job, gpointer data, const PsProgress *progress, GError **error)
   Work *w = data;
   Result *r;
 
-  w->worker_thread = g_thread_self ();
+  g_atomic_pointer_set (&w->worker_thread, g_thread_self ());
   if (w->running != NULL)
     {
       int now = atomic_fetch_add (w->running, 1) + 1;
@@ -92,7 +92,7 @@ test_result (void)
   g_assert_cmpint (r->value, ==, 42);
   g_assert_false (ps_job_get_running (job));
   g_assert_cmpfloat (ps_job_get_fraction (job), ==, 1.0);
-  g_assert_true (w.worker_thread != g_thread_self ());
+  g_assert_true (g_atomic_pointer_get (&w.worker_thread) != g_thread_self ());
   result_free (r);
 }
 
@@ -202,8 +202,8 @@ test_cancel (void)
 static void
 test_cancel_before_start (void)
 {
-  atomic_int ran = 0;
-  Work w = { .steps = 1, .running = &ran, .max_running = &(atomic_int) { 0 } };
+  atomic_int ran = 0, max_running = 0;   /* (clang has no atomic compound literals) */
+  Work w = { .steps = 1, .running = &ran, .max_running = &max_running };
   g_autoptr (GCancellable) c = g_cancellable_new ();
   g_autoptr (PsJob) job = ps_job_new ("test", worker, &w, NULL, result_free);
   g_autoptr (GError) error = NULL;
@@ -211,7 +211,7 @@ test_cancel_before_start (void)
   g_cancellable_cancel (c);
   g_assert_null (ps_job_run_sync (job, c, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_null (w.worker_thread); /* the worker function never ran */
+  g_assert_null (g_atomic_pointer_get (&w.worker_thread)); /* the worker function never ran */
 }
 
 /* The worker finishes with a result, but the request was cancelled before
@@ -237,7 +237,7 @@ test_stale_result_dropped (void)
   /* Wait until the worker has produced its result (completion queued at
    * G_PRIORITY_DEFAULT but not dispatched), then cancel from a higher
    * priority source that runs first. */
-  while (w.worker_thread == NULL || !g_main_context_pending (NULL))
+  while (g_atomic_pointer_get (&w.worker_thread) == NULL || !g_main_context_pending (NULL))
     g_usleep (1000);
   g_usleep (20000);
   GSource *s = g_idle_source_new ();

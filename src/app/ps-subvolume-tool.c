@@ -32,7 +32,8 @@ ps_subvolume_tool_format_extent (PsDocument *doc, const PsBox *box)
 {
   double s[3];
   gsize o[3] = { box->x0, box->y0, box->z0 }, n[3] = { box->nx, box->ny, box->nz };
-  g_autofree char *lo[3] = { NULL }, *hi[3] = { NULL }, *sz[3] = { NULL };
+  /* Not g_autofree: on an array it frees only the first element. */
+  char *lo[3], *hi[3], *sz[3], *text;
 
   ps_document_get_spacing (doc, s);
   for (int a = 0; a < 3; a++)
@@ -42,8 +43,15 @@ ps_subvolume_tool_format_extent (PsDocument *doc, const PsBox *box)
       sz[a] = fmt_nm ((double) n[a] * s[a]);
     }
   /* Translators: the subvolume's exact extent: from – to along x, y, z in nm, then its size in nm and voxels */
-  return g_strdup_printf (_("%s – %s × %s – %s × %s – %s nm (%s × %s × %s nm; %zu × %zu × %zu voxels)"), lo[0], hi[0],
+  text = g_strdup_printf (_("%s – %s × %s – %s × %s – %s nm (%s × %s × %s nm; %zu × %zu × %zu voxels)"), lo[0], hi[0],
                           lo[1], hi[1], lo[2], hi[2], sz[0], sz[1], sz[2], n[0], n[1], n[2]);
+  for (int a = 0; a < 3; a++)
+    {
+      g_free (lo[a]);
+      g_free (hi[a]);
+      g_free (sz[a]);
+    }
+  return text;
 }
 
 /* ---- actions ------------------------------------------------------------------------- */

@@ -109,6 +109,33 @@ numpy_bin (float v, const void *ctx)
   return idx;
 }
 
+/* The same bins for ranges numpy's float32 arithmetic cannot scale: a range
+ * wider than FLT_MAX (−3e38 … 3e38) overflows last − first, and one a few
+ * denormals wide overflows n / (last − first); both would turn the bin index
+ * into NaN. Here the estimate is in double and corrected against the same
+ * float32 edges. */
+typedef struct
+{
+  double first, scale;
+  long n;
+  const float *edges;
+} WideBins;
+
+static long
+wide_bin (float v, const void *ctx)
+{
+  const WideBins *b = ctx;
+  if (!isfinite (v) || v < b->edges[0] || v > b->edges[b->n])
+    return -1;
+  double f = ((double) v - b->first) * b->scale;
+  long idx = f <= 0.0 ? 0 : f >= (double) (b->n - 1) ? b->n - 1 : (long) f;
+  while (idx > 0 && v < b->edges[idx])
+    idx--;
+  while (idx < b->n - 1 && v >= b->edges[idx + 1])
+    idx++;
+  return idx;
+}
+
 PsStatus
 ps_threshold_otsu (const PsOtsuParams *params, const float *data, size_t n, double *threshold)
 {
@@ -146,12 +173,22 @@ ps_threshold_otsu (const PsOtsuParams *params, const float *data, size_t n, doub
   edges[nb] = hi;
   float delta = hi - lo;
   NumpyBins bins = { lo, (float) ((double) nb / (double) delta), (long) nb, edges };
-  st = histogram (data, n, nt, nb, numpy_bin, &bins, counts);
+  if (isfinite (delta) && isfinite (bins.norm_f))
+    st = histogram (data, n, nt, nb, numpy_bin, &bins, counts);
+  else
+    {
+      WideBins wide = { lo, (double) nb / ((double) hi - (double) lo), (long) nb, edges };
+      st = histogram (data, n, nt, nb, wide_bin, &wide, counts);
+    }
   if (st != PS_OK)
     goto out;
 
   for (size_t i = 0; i < nb; i++)
-    centres[i] = (edges[i] + edges[i + 1]) / 2.0f;
+    {
+      centres[i] = (edges[i] + edges[i + 1]) / 2.0f;
+      if (!isfinite (centres[i]))   /* the float sum overflowed near ±FLT_MAX */
+        centres[i] = (float) (((double) edges[i] + (double) edges[i + 1]) / 2.0);
+    }
   /* skimage.filters.threshold_otsu, in its order of operations. */
   double cw = 0.0, cm = 0.0;
   for (size_t i = 0; i < nb; i++)

@@ -126,4 +126,18 @@ for name, text in (("range", "-75:75:2"), ("range-desc", "60:-60:-1.5"), ("bad",
                    ("comment", "# header\n0\n1e1\n")):
     with open(out("angles", name), "w") as f:
         f.write(text)
+# ---- seed-edit CSV ------------------------------------------------------------
+for name, text in (
+        ("plain", "1,2,3\n4.5,-6e1,+7.25\n"),
+        ("header-actions", "\ufeff# by hand\r\n\r\nAction, z_nm ,y,x_nm,X2,y2_nm,z2_nm\r\n"
+                           "add,3,2,1,,,\r\nREMOVE,30,20,10,,,\r\n  # note\r\nmerge,1,1,1,2,2,2\r\n"
+                           "\"merge\",\"1.5\",1,1,\"5\",6,7\r\n,9,8,7,,,\r\n"),
+        ("positional-merge", "0.5,0.25,1e-3,merge,10,20,30\n-0,0,0,remove\n7,8,9,\n"),
+        ("quoted-newline", "x,y,z,action\n\"1\",\"2\",\"3\",\"a\"\"dd\"\n\"4\n\",5,6,add\n"),
+        ("written", "x_nm,y_nm,z_nm,action,x2_nm,y2_nm,z2_nm\r\n1.5,2,3,add,,,\r\n"
+                    "4,5,6,remove,,,\r\n1,2,3,merge,4,5,6\r\n"),
+        ("bad-number", "x_nm,y_nm,z_nm\n1,2,abc\n"),
+        ("unknown-column", "x_nm,y_nm,z_nm,w\n1,2,3,4\n")):
+    with open(out("seeds", name + ".csv"), "w", newline="", encoding="utf-8") as f:
+        f.write(text)
 print("seeds written under", os.path.join(here, "corpus"))
