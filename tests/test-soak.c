@@ -49,11 +49,13 @@ static SoakFile files[] = {
 enum
 {
   A_CROSSHAIR, A_STEP, A_WINDOW, A_CONTRAST, A_DISPLAY, A_TOGGLE, A_SUBVOLUME, A_OPEN, A_SET_VOLUME,
-  A_CANCEL, A_EXPORT, A_SAVE, A_SPIN, A_CHECKPOINT, N_ACTIONS
+  A_CANCEL, A_EXPORT, A_SAVE, A_SPIN, A_CHECKPOINT, A_SEGMENT, A_SEPARATE, A_SEEDS, A_STATISTICS,
+  A_ANALYSIS_EXPORT, N_ACTIONS
 };
 static const char *const action_names[N_ACTIONS] = {
   "crosshair", "step-slice", "window", "contrast", "colormap/interpolation", "toggles", "subvolume",
   "open", "set-volume", "cancel", "export-png", "save", "spin", "checkpoint",
+  "segment", "separate", "seeds", "statistics", "analysis-export",
 };
 
 /* What the document must show once idle. */
@@ -111,6 +113,29 @@ try_activate (PsDocument *doc, const char *action, GVariant *param)
   else
     g_action_group_activate_action (group, action, param);
   return TRUE;
+}
+
+/* The Analysis panel's "analysis." actions on the window: quietly nothing
+ * when the action is disabled (no volume), as a greyed-out control. */
+static gboolean
+try_analysis (PsWindow *win, const char *action, GVariant *param)
+{
+  g_autofree char *name = g_strconcat ("analysis.", action, NULL);
+  if (param != NULL)
+    g_variant_ref_sink (param);
+  gboolean ok = gtk_widget_activate_action_variant (GTK_WIDGET (win), name, param);
+  if (param != NULL)
+    g_variant_unref (param);
+  return ok;
+}
+
+/* A point in nm inside the volume (or just outside it, sometimes). */
+static GVariant *
+random_point_nm (PsVolume *v, guint64 r)
+{
+  return g_variant_new ("(ddd)", ((double) (r % 1000) / 900.0 - 0.05) * v->nx * v->spacing[0],
+                        ((double) ((r >> 10) % 1000) / 900.0 - 0.05) * v->ny * v->spacing[1],
+                        ((double) ((r >> 20) % 1000) / 900.0 - 0.05) * v->nz * v->spacing[2]);
 }
 
 static void
@@ -178,10 +203,12 @@ test_soak (void)
   Expect expect = { 0 };
   g_autofree char *png = ps_test_tmp_path ("slice.png");
   g_autofree char *saved = ps_test_tmp_path ("saved.mrc");
+  g_autofree char *export_dir = ps_test_tmp_path ("analysis-export");
   static const char *const views[3] = { "xy", "xz", "yz" };
   static const PsSliceOrientation orient[3] = { PS_SLICE_XY, PS_SLICE_XZ, PS_SLICE_YZ };
 
   write_files ();
+  g_assert_cmpint (g_mkdir_with_parents (export_dir, 0755), ==, 0);
   PsWindow *win = ps_window_new (GTK_APPLICATION (app));
   PsDocument *doc = ps_window_get_document (win);
   gtk_window_present (GTK_WINDOW (win));
@@ -331,6 +358,72 @@ test_soak (void)
             }
           counts[a]++;
           break;
+        case A_SEGMENT:
+          switch (r % 3)
+            {
+            case 0:
+              counts[a] += try_analysis (win, "threshold", g_variant_new_double ((double) ((r >> 8) % 1200) / 1000.0 - 0.1));
+              break;
+            case 1:
+              counts[a] += try_analysis (win, "otsu", NULL);
+              break;
+            default:
+              counts[a] += try_analysis (win, "smoothing", g_variant_new_double ((double) ((r >> 8) % 4) * 0.25));
+              break;
+            }
+          break;
+        case A_SEPARATE:
+          if (r & 1)
+            counts[a] += try_analysis (win, "h", g_variant_new_double ((double) ((r >> 8) % 100) / 100.0));
+          else
+            counts[a] += try_analysis (win, "separate", NULL);
+          break;
+        case A_SEEDS:
+          if (v != NULL)
+            switch (r % 5)
+              {
+              case 0:
+                counts[a] += try_analysis (win, "add-seed", random_point_nm (v, r >> 3));
+                break;
+              case 1:
+                counts[a] += try_analysis (win, "remove-seed", random_point_nm (v, r >> 3));
+                break;
+              case 2:
+                {
+                  GVariant *p = random_point_nm (v, r >> 3), *q = random_point_nm (v, r >> 33);
+                  double p0, p1, p2, q0, q1, q2;
+                  g_variant_get (p, "(ddd)", &p0, &p1, &p2);
+                  g_variant_get (q, "(ddd)", &q0, &q1, &q2);
+                  g_variant_unref (g_variant_ref_sink (p));
+                  g_variant_unref (g_variant_ref_sink (q));
+                  counts[a] += try_analysis (win, "merge-objects", g_variant_new ("(dddddd)", p0, p1, p2, q0, q1, q2));
+                }
+                break;
+              case 3:
+                counts[a] += try_analysis (win, "undo-seed", NULL);
+                break;
+              default:
+                counts[a] += try_analysis (win, "redo-seed", NULL);
+                break;
+              }
+          break;
+        case A_STATISTICS:
+          switch (r % 3)
+            {
+            case 0:
+              counts[a] += try_analysis (win, "table-phase", g_variant_new_string ((r >> 2) & 1 ? "carbon" : "pores"));
+              break;
+            case 1:
+              counts[a] += try_analysis (win, "show-object", g_variant_new_int32 ((gint32) ((r >> 2) % 8)));
+              break;
+            default:
+              counts[a] += try_analysis (win, (r >> 2) & 1 ? "hide-cut" : "seed-mode", NULL);   /* toggles */
+              break;
+            }
+          break;
+        case A_ANALYSIS_EXPORT:
+          counts[a] += try_analysis (win, "export", g_variant_new_string (export_dir));
+          break;
         default:
           g_assert_not_reached ();
         }
@@ -338,6 +431,30 @@ test_soak (void)
       g_main_context_iteration (NULL, FALSE);
     }
   checkpoint (win, doc, &expect);
+  {
+    /* Whatever export landed last is whole: the summary is one JSON object. */
+    g_autofree char *summary = g_build_filename (export_dir, "summary.json", NULL);
+    g_autofree char *text = NULL;
+    if (g_file_get_contents (summary, &text, NULL, NULL))
+      {
+        g_strstrip (text);
+        g_assert_true (text[0] == '{' && g_str_has_suffix (text, "}"));
+      }
+  }
+
+  {
+    /* After the storm the panel still works: a fresh volume analyses and
+     * exports (no stale run, deferral or edit left in the way). */
+    g_autoptr (PsVolume) fresh = make_volume (40, 32, 24, 5);
+    g_autofree char *final_dir = ps_test_tmp_path ("analysis-final");
+    g_autofree char *summary = g_build_filename (final_dir, "summary.json", NULL);
+    g_assert_cmpint (g_mkdir_with_parents (final_dir, 0755), ==, 0);
+    ps_document_set_volume (doc, fresh, "final", NULL);
+    wait_idle (doc);
+    g_assert_true (try_analysis (win, "export", g_variant_new_string (final_dir)));
+    wait_idle (doc);
+    g_assert_true (g_file_test (summary, G_FILE_TEST_IS_REGULAR));
+  }
 
   GString *s = g_string_new (NULL);
   for (int a = 0; a < N_ACTIONS; a++)

@@ -666,6 +666,50 @@ test_live_speed (void)
   destroy_window (win);
 }
 
+/* Separate or Export pressed while a file is loading, or while a save runs,
+ * waits for that job instead of cancelling it: the file opens, the save
+ * lands, and the request then runs on what the document shows. */
+static void
+test_waits_for_document_jobs (void)
+{
+  PsWindow *win = open_window (phantom_path);
+  PsDocument *doc = ps_window_get_document (win);
+  PsAnalysisPanel *panel = panel_of (win);
+  g_autofree char *saved = ps_test_tmp_path ("waits-saved.mrc");
+  g_autofree char *dir = ps_test_tmp_path ("waits-export");
+  g_autofree char *summary = g_build_filename (dir, "summary.json", NULL);
+  g_autoptr (GFile) save_file = g_file_new_for_path (saved);
+  gsize n = 0;
+
+  /* A load in flight (the demo), then Separate on the volume being replaced. */
+  ps_document_load_demo (doc);
+  g_assert_true (ps_document_get_busy (doc));
+  activate (win, "analysis.separate", NULL);
+  wait_idle (doc);
+  g_assert_true (ps_document_is_demo (doc));
+  g_assert_cmpuint (ps_document_get_volume (doc)->nx, ==, 128);
+  /* the request belonged to the replaced volume: dropped, nothing separated */
+  g_assert_false (ps_analysis_panel_get_counts (panel, &n, NULL));
+
+  /* A save in flight, then Export: the file is written, then the export. */
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  ps_document_save (doc, save_file);
+  g_assert_true (ps_document_get_busy (doc));
+  activate (win, "analysis.export", g_variant_new_string (dir));
+  wait_idle (doc);
+  for (gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+       !g_file_test (summary, G_FILE_TEST_IS_REGULAR) && g_get_monotonic_time () < end;)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      wait_idle (doc);
+    }
+  g_assert_true (g_file_test (saved, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (summary, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
+  g_assert_cmpuint (n, >, 0);
+  destroy_window (win);
+}
+
 /* ---- screenshots --------------------------------------------------------------- */
 
 static gboolean
@@ -808,6 +852,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/analysis/seed-edits", test_seed_edits);
   g_test_add_func ("/ui/analysis/show-object", test_show_object);
   g_test_add_func ("/ui/analysis/live-speed", test_live_speed);
+  g_test_add_func ("/ui/analysis/waits-for-document-jobs", test_waits_for_document_jobs);
   if (g_getenv ("PORESCOPE_SCREENSHOT_DIR") != NULL)
     g_test_add_func ("/ui/analysis/screenshots", test_screenshots);
   status = g_test_run ();

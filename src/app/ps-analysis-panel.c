@@ -248,6 +248,9 @@ struct _PsAnalysisPanel
   guint result_generation;
   RunClosure *running;         /* the run in flight (borrowed; NULL: none) */
   char *pending_export;        /* export when the run in flight completes */
+  PsJob *own_job;              /* the last job the panel started (owned) */
+  gboolean deferred;           /* a run or export waits for the document's other job */
+  guint resume_idle;
   char *last_export;
 
   /* The readout: live (main thread) or the run's. */
@@ -717,6 +720,18 @@ run_done (PsDocument *doc, gpointer result, gpointer user_data)
       run_result_free (res);
       return;
     }
+  {
+    /* A result for a volume that is no longer shown (never expected: a new
+     * volume cancels the run) is dropped rather than drawn on the wrong grid. */
+    PsVolume *vol = ps_document_get_volume (self->document);
+    if (vol == NULL || (res->pores != NULL && (res->pores->nx != vol->nx || res->pores->ny != vol->ny
+                                               || res->pores->nz != vol->nz)))
+      {
+        g_warning ("analysis: dropped a result computed for another volume");
+        run_result_free (res);
+        return;
+      }
+  }
   clear_highlight (self);
   shared_unref (self->result);
   self->result = shared_ref (res->result);
@@ -767,6 +782,21 @@ edits_in_effect (PsAnalysisPanel *self)
   return edits;
 }
 
+/* Runs and exports never cancel the document's other jobs — a load, a save,
+ * a reconstruction, a movie: they wait until the document is idle
+ * (document_busy_changed) and are dropped if that job replaces the volume
+ * (reset). Only the panel's own stale run or export is replaced. */
+static gboolean
+defer_while_busy (PsAnalysisPanel *self)
+{
+  PsJob *current = ps_document_get_job (self->document);
+
+  if (current == NULL || current == self->own_job)
+    return FALSE;
+  self->deferred = TRUE;
+  return TRUE;
+}
+
 static void
 start_run (PsAnalysisPanel *self)
 {
@@ -781,6 +811,8 @@ start_run (PsAnalysisPanel *self)
     return;
   if (self->running != NULL && self->running->generation == self->generation)
     return;   /* this very run is already in flight */
+  if (defer_while_busy (self))
+    return;
   req = g_new0 (RunRequest, 1);
   req->params = self->params;
   req->params.subvolume = box;
@@ -802,6 +834,7 @@ start_run (PsAnalysisPanel *self)
   c->generation = self->generation;
   self->running = c;
   job = ps_job_new (_("Analysing"), run_worker, req, run_request_free, run_result_free);
+  g_set_object (&self->own_job, job);
   ps_document_run_job (self->document, job, _("Could not analyse"), run_done, c, run_closure_free);
 }
 
@@ -896,6 +929,7 @@ start_export (PsAnalysisPanel *self, const char *folder)
   req->folder = g_strdup (folder);
   export_source (self, req);
   job = ps_job_new (_("Writing the statistics"), export_worker, req, export_request_free, g_free);
+  g_set_object (&self->own_job, job);
   ps_document_run_job (self->document, job, _("Could not export the statistics"), export_done,
                        g_object_ref (self), g_object_unref);
 }
@@ -1055,6 +1089,12 @@ export_activate (GSimpleAction *action, GVariant *param, gpointer user_data)
 
   if (folder[0] == '\0' || ps_document_get_volume (self->document) == NULL)
     return;
+  if (defer_while_busy (self))
+    {
+      g_free (self->pending_export);
+      self->pending_export = g_strdup (folder);
+      return;
+    }
   if (self->result != NULL && self->result_generation == self->generation && self->running == NULL
       && can_preview (self))
     {
@@ -1509,6 +1549,7 @@ reset (PsAnalysisPanel *self)
   shared_unref (self->result);
   self->result = NULL;
   g_clear_pointer (&self->pending_export, g_free);
+  self->deferred = FALSE;
   ps_analysis_params_init (&self->params);
   g_array_set_size (self->edits, 0);
   self->n_applied = 0;
@@ -1580,6 +1621,7 @@ ps_analysis_panel_dispose (GObject *object)
   g_clear_handle_id (&self->h_timeout, g_source_remove);
   g_clear_handle_id (&self->smoothing_timeout, g_source_remove);
   g_clear_handle_id (&self->subvolume_timeout, g_source_remove);
+  g_clear_handle_id (&self->resume_idle, g_source_remove);
   if (self->volume_view != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->volume_view), (gpointer *) &self->volume_view);
   self->volume_view = NULL;
@@ -1607,6 +1649,7 @@ ps_analysis_panel_finalize (GObject *object)
   g_clear_object (&self->filtered);
   g_free (self->pending_export);
   g_free (self->last_export);
+  g_clear_object (&self->own_job);
   g_array_unref (self->edits);
   G_OBJECT_CLASS (ps_analysis_panel_parent_class)->finalize (object);
 }
@@ -1717,6 +1760,36 @@ redraw_plots (PsAnalysisPanel *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->size_area));
 }
 
+/* The document's other job ended: what waited for it starts now — from an
+ * idle callback, because the document reports "not busy" before it applies
+ * the job's result (a new volume resets the panel and drops the wait). */
+static gboolean
+resume_deferred (gpointer data)
+{
+  PsAnalysisPanel *self = data;
+
+  self->resume_idle = 0;
+  if (!self->deferred || ps_document_get_busy (self->document))
+    return G_SOURCE_REMOVE;
+  self->deferred = FALSE;
+  if (self->pending_export != NULL && self->result != NULL && self->result_generation == self->generation
+      && self->running == NULL)
+    {
+      g_autofree char *folder = g_steal_pointer (&self->pending_export);
+      start_export (self, folder);
+    }
+  else
+    start_run (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+document_busy_changed (PsAnalysisPanel *self)
+{
+  if (self->deferred && !ps_document_get_busy (self->document) && self->resume_idle == 0)
+    self->resume_idle = g_idle_add (resume_deferred, self);
+}
+
 GtkWidget *
 ps_analysis_panel_new (PsDocument *document)
 {
@@ -1726,6 +1799,7 @@ ps_analysis_panel_new (PsDocument *document)
   self = g_object_new (PS_TYPE_ANALYSIS_PANEL, NULL);
   self->document = g_object_ref (document);
   g_signal_connect (document, "changed", G_CALLBACK (document_changed), self);
+  g_signal_connect_swapped (document, "notify::busy", G_CALLBACK (document_busy_changed), self);
   /* The plots use the segmentation colours (Preferences). */
   g_signal_connect_swapped (document, "notify::carbon-color", G_CALLBACK (redraw_plots), self);
   g_signal_connect_swapped (document, "notify::pore-color", G_CALLBACK (redraw_plots), self);
