@@ -902,18 +902,84 @@ test_atomic_old_file_intact (void)
 static void
 test_memory_budget (void)
 {
-  /* A file bigger than the budget is refused with the need in the message. */
+  /* A file bigger than the budget that would need converting (16-bit) is
+   * refused with the need in the message. */
   g_autoptr(GError) error = NULL;
-  g_autoptr(PsVolume) v = random_volume (64, 64, 64, 0, 1, FALSE, 2);
+  g_autoptr(PsVolume) v = random_volume (64, 64, 64, 0, 1000, TRUE, 2);
   g_autofree char *path = ps_test_tmp_path ("budget.mrc");
+  PsSaveOptions u16 = { PS_DTYPE_U16, TRUE, FALSE };
   size_t old = ps_memory_get_limit ();
-  g_assert_true (ps_volume_save (v, path, NULL, NULL, &error));
+  g_assert_true (ps_volume_save (v, path, &u16, NULL, &error));
+  g_assert_no_error (error);
   ps_memory_set_limit (256 * 1024);
   g_assert_null (ps_volume_load (path, NULL, NULL, &error));
   ps_memory_set_limit (old);
   g_assert_error (error, PS_ERROR, PS_ERROR_CODE_TOO_LARGE);
   g_assert_nonnull (strstr (error->message, "1.0 MiB"));
   g_assert_nonnull (strstr (error->message, "crop"));
+}
+
+/* A float32 MRC larger than the budget opens read-only from the file
+ * (mmap): the same voxels and voxel size as a normal load, a note saying
+ * so, and a gzip copy of it (which cannot be mapped) is refused. */
+static void
+test_memory_budget_mapped (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PsVolume) v = random_volume (64, 48, 40, -5, 5, FALSE, 3);
+  g_autoptr(PsVolume) normal = NULL, mapped = NULL;
+  g_autoptr(PsFileInfo) info = NULL;
+  g_autofree char *path = ps_test_tmp_path ("mapped.mrc");
+  g_autofree char *contents = NULL;
+  g_autofree char *gz_path = ps_test_tmp_path ("mapped.mrc.gz");
+  size_t old = ps_memory_get_limit ();
+  gsize len;
+
+  ps_volume_set_spacing (v, 0.25, 0.5, 0.75);
+  g_assert_true (ps_volume_save (v, path, NULL, NULL, &error));
+  g_assert_no_error (error);
+  normal = ps_volume_load (path, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  ps_memory_set_limit (64 * 1024);
+  mapped = ps_volume_load (path, &info, NULL, &error);
+  ps_memory_set_limit (old);
+  g_assert_no_error (error);
+  g_assert_nonnull (mapped);
+  g_assert_true (info->mapped);
+  g_assert_cmpuint (mapped->nx, ==, 64);
+  g_assert_cmpuint (mapped->ny, ==, 48);
+  g_assert_cmpuint (mapped->nz, ==, 40);
+  g_assert_cmpfloat_with_epsilon (mapped->spacing[2], 0.75, 1e-6);
+  g_assert_cmpmem (mapped->data, ps_volume_n_voxels (mapped) * sizeof (float), normal->data,
+                   ps_volume_n_voxels (normal) * sizeof (float));
+  g_assert_cmpuint ((guintptr) mapped->data % 64, ==, 0);
+  {
+    gboolean noted = FALSE;
+    for (guint i = 0; i < info->notes->len; i++)
+      noted |= strstr (g_ptr_array_index (info->notes, i), "memory-mapped") != NULL;
+    g_assert_true (noted);
+  }
+  /* Private mapping: a kernel writing into it never reaches the file. */
+  mapped->data[0] = 12345.0f;
+  g_clear_pointer (&mapped, ps_volume_unref);
+  g_clear_pointer (&normal, ps_volume_unref);
+  normal = ps_volume_load (path, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (normal->data[0], ==, v->data[0]);
+
+  /* Compressed: nothing to map, so the budget refuses it. */
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  {
+    gzFile gz = gzopen (gz_path, "wb");
+    g_assert_nonnull (gz);
+    g_assert_cmpint (gzwrite (gz, contents, (unsigned) len), ==, (int) len);
+    gzclose (gz);
+  }
+  ps_memory_set_limit (64 * 1024);
+  g_assert_null (ps_volume_load (gz_path, NULL, NULL, &error));
+  ps_memory_set_limit (old);
+  g_assert_error (error, PS_ERROR, PS_ERROR_CODE_TOO_LARGE);
 }
 
 int
@@ -967,5 +1033,6 @@ main (int argc, char **argv)
   g_test_add_func ("/io/atomic/readonly-and-missing", test_atomic_readonly_and_missing);
   g_test_add_func ("/io/atomic/old-file-intact", test_atomic_old_file_intact);
   g_test_add_func ("/io/memory-budget", test_memory_budget);
+  g_test_add_func ("/io/memory-budget/mapped", test_memory_budget_mapped);
   return g_test_run ();
 }

@@ -55,7 +55,8 @@ print_text (const char *path, const PsFileInfo *info, const PsVolume *vol, const
   if (st->n_nonfinite > 0)
     g_print ("%-12s %" G_GUINT64_FORMAT " %s\n", "", st->n_nonfinite, _("voxels are NaN or infinite"));
   g_print ("%-12s %s %" G_GUINT64_FORMAT " (%s), %s %s\n", _("Bytes:"), _("file"), info->file_size,
-           ps_format_bytes (info->file_size, b1, sizeof b1), _("in memory"), ps_format_bytes (mem, b2, sizeof b2));
+           ps_format_bytes (info->file_size, b1, sizeof b1), info->mapped ? _("mapped from the file") : _("in memory"),
+           ps_format_bytes (mem, b2, sizeof b2));
   if (info->angles != NULL)
     {
       g_autofree char *a0 = fmt_num (info->angles[0]), *a1 = fmt_num (info->angles[info->n_angles - 1]);

@@ -27,6 +27,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -298,6 +299,50 @@ source_skip (Source *s, gsize len, gsize *got)
   return TRUE;
 }
 
+/* ---- volumes larger than the memory budget ------------------------------- */
+
+typedef struct
+{
+  void *base;
+  gsize len;
+} Mapping;
+
+static void
+mapping_free (void *data, void *user_data)
+{
+  Mapping *m = user_data;
+  munmap (m->base, m->len);
+  g_free (m);
+}
+
+/* A float32 file in this machine's byte order and the standard axis order
+ * needs no conversion: its data can be shown straight from the page cache.
+ * Mapped private and copy-on-write, so nothing is ever written back, and
+ * the kernel pages it in and out as views read it. NULL when the file is not
+ * such a file (compressed, in memory, another mode or byte order, axes to
+ * reorder, data not 64-byte aligned) or the mapping fails. */
+static PsVolume *
+map_volume (const Source *src, const MrcHeader *hd, gsize nx, gsize ny, gsize nz, gsize data_bytes)
+{
+  gsize offset = MRC_HEADER + (gsize) hd->nsymbt, len;
+  gboolean standard_axes = (hd->map[0] == 1 && hd->map[1] == 2 && hd->map[2] == 3)
+                           || (hd->map[0] == 0 && hd->map[1] == 0 && hd->map[2] == 0);
+  Mapping *m;
+  void *base;
+
+  if (src->fd < 0 || src->gz != NULL || src->mem != NULL || hd->dtype != PS_DTYPE_F32 || hd->swap
+      || !standard_axes || offset % 64 != 0 || !ps_size_add (offset, data_bytes, &len))
+    return NULL;
+  base = mmap (NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, src->fd, 0);
+  if (base == MAP_FAILED)
+    return NULL;
+  madvise (base, len, MADV_RANDOM);
+  m = g_new (Mapping, 1);
+  m->base = base;
+  m->len = len;
+  return ps_volume_new_wrap (nx, ny, nz, (float *) ((guint8 *) base + offset), mapping_free, m);
+}
+
 static PsVolume *
 mrc_read (Source *src, const char *name, guint64 file_size, gboolean compressed, PsFileInfo **info_out,
           const PsProgress *progress, GError **error)
@@ -356,8 +401,21 @@ mrc_read (Source *src, const char *name, guint64 file_size, gboolean compressed,
       if (need < file_size)
         _ps_file_info_note (info, _("%" PRIu64 " bytes after the image data were ignored."), file_size - need);
     }
-  if (!_ps_check_alloc (nx * ny * nz * sizeof (float), name, error))
-    goto fail;
+  if (ps_memory_check (nx * ny * nz * sizeof (float)) != PS_OK)
+    {
+      /* Larger than memory: show it from the file, or say what it needs. */
+      vol = map_volume (src, &hd, nx, ny, nz, data_bytes);
+      if (vol == NULL)
+        {
+          _ps_check_alloc (nx * ny * nz * sizeof (float), name, error);
+          goto fail;
+        }
+      g_autofree char *size = g_format_size_full ((guint64) data_bytes, G_FORMAT_SIZE_IEC_UNITS);
+      _ps_file_info_note (info, _("Larger than the memory available (%s): shown read-only from the file "
+                                  "(memory-mapped). Crop a subvolume to analyse it."), size);
+      info->mapped = TRUE;
+      goto header_done;
+    }
 
   if (!source_skip (src, (gsize) hd.nsymbt, &got) || got < (gsize) hd.nsymbt)
     {
@@ -406,6 +464,7 @@ mrc_read (Source *src, const char *name, guint64 file_size, gboolean compressed,
       ps_progress_report (progress, (double) (z + 1) / (double) nz, NULL);
     }
 
+header_done:
   /* Reorient non-standard axis orders to x, y, z. */
   {
     int map[3] = { hd.map[0], hd.map[1], hd.map[2] };

@@ -61,6 +61,7 @@ typedef struct
   GPtrArray *notes;       /* (element-type utf8) extra facts worth telling a user */
   double *angles;         /* tilt angles found in the file (DM), or NULL */
   gsize n_angles;
+  gboolean mapped;        /* larger than memory: the data are the file, mapped read-only */
 } PsFileInfo;
 
 void ps_file_info_free (PsFileInfo *info);
