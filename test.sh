@@ -28,7 +28,7 @@ run_suite_build build --buildtype=debugoptimized -Dgui=true || { echo "0 passed,
 if [ -x .ci/sanitizers.sh ] && [ "${PS_SKIP_SANITIZERS:-0}" != 1 ]; then
   .ci/sanitizers.sh || status=1
   [ -x .ci/tsan.sh ] && { .ci/tsan.sh || status=1; }
-  for l in build-asan/meson-logs/testlog.json build-tsan/meson-logs/testlog.json; do
+  for l in build-asan/meson-logs/testlog.json build-asan-ui/meson-logs/testlog.json build-tsan/meson-logs/testlog.json; do
     [ -f "$l" ] && logs+=("$l")
   done
 fi

@@ -16,7 +16,7 @@ build_pkgs=(
 )
 test_pkgs=(
   xvfb xauth xfonts-base
-  python3 python3-numpy python3-scipy python3-skimage python3-tifffile python3-mrcfile python3-pandas
+  python3 python3-numpy python3-scipy python3-skimage python3-tifffile python3-mrcfile python3-pandas python3-pil
   desktop-file-utils appstream
   imagej
   locales
