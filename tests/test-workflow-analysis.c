@@ -666,6 +666,45 @@ test_live_speed (void)
   destroy_window (win);
 }
 
+/* The sliders as a user moves them: nothing runs while they move, and the
+ * value they rest at becomes the analysis parameter (one run, current). */
+static void
+test_sliders_rest (void)
+{
+  PsWindow *win = open_window (phantom_path);
+  PsDocument *doc = ps_window_get_document (win);
+  PsAnalysisPanel *panel = panel_of (win);
+  GtkAdjustment *t = _ps_analysis_panel_get_adjustment (panel, "threshold");
+  GtkAdjustment *h = _ps_analysis_panel_get_adjustment (panel, "h");
+  double lo = gtk_adjustment_get_lower (t), hi = gtk_adjustment_get_upper (t);
+  double want_t = lo + 0.37 * (hi - lo), want_h = 0.4;
+
+  activate (win, "analysis.smoothing", g_variant_new_double (0.0));
+  activate (win, "analysis.separate", NULL);
+  wait_idle (doc);
+  for (int k = 0; k < 5; k++)
+    gtk_adjustment_set_value (t, lo + (0.2 + 0.05 * k) * (hi - lo));
+  gtk_adjustment_set_value (t, want_t);
+  gtk_adjustment_set_value (h, 0.1);
+  gtk_adjustment_set_value (h, want_h);
+  g_assert_false (ps_document_get_busy (doc));   /* still moving: no run yet */
+  for (gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+       !ps_analysis_panel_is_current (panel) || ps_document_get_busy (doc);)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_cmpfloat_with_epsilon (ps_analysis_panel_get_threshold (panel), want_t, 1e-9);
+  {
+    g_autoptr (PsSession) session = ps_session_new ();
+    ps_analysis_panel_to_session (panel, session);
+    g_assert_false (session->threshold_auto);
+    g_assert_cmpfloat_with_epsilon (session->threshold, want_t, 1e-9);
+    g_assert_cmpfloat_with_epsilon (session->h_nm, want_h, 1e-9);
+  }
+  destroy_window (win);
+}
+
 /* Separate or Export pressed while a file is loading, or while a save runs,
  * waits for that job instead of cancelling it: the file opens, the save
  * lands, and the request then runs on what the document shows. */
@@ -853,6 +892,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/analysis/show-object", test_show_object);
   g_test_add_func ("/ui/analysis/live-speed", test_live_speed);
   g_test_add_func ("/ui/analysis/waits-for-document-jobs", test_waits_for_document_jobs);
+  g_test_add_func ("/ui/analysis/sliders-rest", test_sliders_rest);
   if (g_getenv ("PORESCOPE_SCREENSHOT_DIR") != NULL)
     g_test_add_func ("/ui/analysis/screenshots", test_screenshots);
   status = g_test_run ();

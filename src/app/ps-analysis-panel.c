@@ -216,6 +216,17 @@ typedef struct
 
 typedef struct _RunClosure RunClosure;
 
+/* A control whose changes are acted on (its "analysis." action activated
+ * with its value) once it has rested for DEBOUNCE_MS. */
+enum { DEBOUNCE_THRESHOLD, DEBOUNCE_SMOOTHING, DEBOUNCE_H, N_DEBOUNCE };
+typedef struct
+{
+  struct _PsAnalysisPanel *panel;
+  const char *action;
+  GtkAdjustment *adjustment;
+  guint id;
+} Debounce;
+
 struct _PsAnalysisPanel
 {
   GtkBox parent_instance;
@@ -276,7 +287,8 @@ struct _PsAnalysisPanel
   guint subvolume_timeout;
 
   gboolean updating;           /* setting controls from the state */
-  guint threshold_timeout, h_timeout, smoothing_timeout, table_reset;
+  Debounce debounce[N_DEBOUNCE]; /* threshold, smoothing, h: act when the control rests */
+  guint table_reset;
 };
 
 G_DEFINE_FINAL_TYPE (PsAnalysisPanel, ps_analysis_panel, GTK_TYPE_BOX)
@@ -944,7 +956,7 @@ threshold_activate (GSimpleAction *action, GVariant *param, gpointer user_data)
 
   if (!isfinite (t))
     return;
-  g_clear_handle_id (&self->threshold_timeout, g_source_remove);
+  g_clear_handle_id (&self->debounce[DEBOUNCE_THRESHOLD].id, g_source_remove);
   self->params.threshold_auto = false;
   self->params.threshold = t;
   params_changed (self);
@@ -961,7 +973,7 @@ otsu_activate (GSimpleAction *action, GVariant *param, gpointer user_data)
   PsAnalysisPanel *self = user_data;
   PsAnalysisResult *r = current_result (self);
 
-  g_clear_handle_id (&self->threshold_timeout, g_source_remove);
+  g_clear_handle_id (&self->debounce[DEBOUNCE_THRESHOLD].id, g_source_remove);
   self->params.threshold_auto = true;
   params_changed (self);
   if (can_preview (self) && isfinite (r->otsu_threshold))
@@ -984,7 +996,7 @@ smoothing_activate (GSimpleAction *action, GVariant *param, gpointer user_data)
 
   if (!(sigma >= 0) || !isfinite (sigma))
     return;
-  g_clear_handle_id (&self->smoothing_timeout, g_source_remove);
+  g_clear_handle_id (&self->debounce[DEBOUNCE_SMOOTHING].id, g_source_remove);
   self->params.smooth = sigma > 0 ? PS_SMOOTH_GAUSSIAN : PS_SMOOTH_NONE;
   self->params.smooth_sigma_nm = sigma;
   params_changed (self);
@@ -1002,7 +1014,7 @@ h_activate (GSimpleAction *action, GVariant *param, gpointer user_data)
 
   if (!(h >= 0) || !isfinite (h))
     return;
-  g_clear_handle_id (&self->h_timeout, g_source_remove);
+  g_clear_handle_id (&self->debounce[DEBOUNCE_H].id, g_source_remove);
   self->params.h_nm = h;
   self->params.h_carbon_nm = -1.0;
   params_changed (self);
@@ -1237,13 +1249,20 @@ sync_action_state (PsAnalysisPanel *self)
 /* ---- controls --------------------------------------------------------------------- */
 
 static gboolean
-threshold_timeout_cb (gpointer data)
+debounce_cb (gpointer data)
 {
-  PsAnalysisPanel *self = data;
-  self->threshold_timeout = 0;
-  g_action_group_activate_action (G_ACTION_GROUP (self->actions), "threshold",
-                                  g_variant_new_double (gtk_adjustment_get_value (self->threshold_adjustment)));
+  Debounce *d = data;
+  d->id = 0;
+  g_action_group_activate_action (G_ACTION_GROUP (d->panel->actions), d->action,
+                                  g_variant_new_double (gtk_adjustment_get_value (d->adjustment)));
   return G_SOURCE_REMOVE;
+}
+
+static void
+debounce_restart (Debounce *d)
+{
+  g_clear_handle_id (&d->id, g_source_remove);
+  d->id = g_timeout_add (DEBOUNCE_MS, debounce_cb, d);
 }
 
 static void
@@ -1253,18 +1272,7 @@ threshold_value_changed (GtkAdjustment *adj, PsAnalysisPanel *self)
     return;
   /* Live: the readout and overlays now, the run when the slider rests. */
   preview_threshold (self, gtk_adjustment_get_value (adj));
-  g_clear_handle_id (&self->threshold_timeout, g_source_remove);
-  self->threshold_timeout = g_timeout_add (DEBOUNCE_MS, threshold_timeout_cb, self);
-}
-
-static gboolean
-h_timeout_cb (gpointer data)
-{
-  PsAnalysisPanel *self = data;
-  self->h_timeout = 0;
-  g_action_group_activate_action (G_ACTION_GROUP (self->actions), "h",
-                                  g_variant_new_double (gtk_adjustment_get_value (self->h_adjustment)));
-  return G_SOURCE_REMOVE;
+  debounce_restart (&self->debounce[DEBOUNCE_THRESHOLD]);
 }
 
 static void
@@ -1272,18 +1280,7 @@ h_value_changed (GtkAdjustment *adj, PsAnalysisPanel *self)
 {
   if (self->updating)
     return;
-  g_clear_handle_id (&self->h_timeout, g_source_remove);
-  self->h_timeout = g_timeout_add (DEBOUNCE_MS, h_timeout_cb, self);
-}
-
-static gboolean
-smoothing_timeout_cb (gpointer data)
-{
-  PsAnalysisPanel *self = data;
-  self->smoothing_timeout = 0;
-  g_action_group_activate_action (G_ACTION_GROUP (self->actions), "smoothing",
-                                  g_variant_new_double (gtk_adjustment_get_value (self->smoothing_adjustment)));
-  return G_SOURCE_REMOVE;
+  debounce_restart (&self->debounce[DEBOUNCE_H]);
 }
 
 static void
@@ -1291,8 +1288,7 @@ smoothing_value_changed (GtkAdjustment *adj, PsAnalysisPanel *self)
 {
   if (self->updating)
     return;
-  g_clear_handle_id (&self->smoothing_timeout, g_source_remove);
-  self->smoothing_timeout = g_timeout_add (DEBOUNCE_MS, smoothing_timeout_cb, self);
+  debounce_restart (&self->debounce[DEBOUNCE_SMOOTHING]);
 }
 
 static void
@@ -1617,9 +1613,9 @@ ps_analysis_panel_dispose (GObject *object)
 {
   PsAnalysisPanel *self = PS_ANALYSIS_PANEL (object);
 
-  g_clear_handle_id (&self->threshold_timeout, g_source_remove);
-  g_clear_handle_id (&self->h_timeout, g_source_remove);
-  g_clear_handle_id (&self->smoothing_timeout, g_source_remove);
+  g_clear_handle_id (&self->debounce[DEBOUNCE_THRESHOLD].id, g_source_remove);
+  g_clear_handle_id (&self->debounce[DEBOUNCE_H].id, g_source_remove);
+  g_clear_handle_id (&self->debounce[DEBOUNCE_SMOOTHING].id, g_source_remove);
   g_clear_handle_id (&self->subvolume_timeout, g_source_remove);
   g_clear_handle_id (&self->resume_idle, g_source_remove);
   if (self->volume_view != NULL)
@@ -1703,6 +1699,9 @@ ps_analysis_panel_init (PsAnalysisPanel *self)
   };
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->debounce[DEBOUNCE_THRESHOLD] = (Debounce) { self, "threshold", self->threshold_adjustment, 0 };
+  self->debounce[DEBOUNCE_SMOOTHING] = (Debounce) { self, "smoothing", self->smoothing_adjustment, 0 };
+  self->debounce[DEBOUNCE_H] = (Debounce) { self, "h", self->h_adjustment, 0 };
   gtk_widget_set_name (GTK_WIDGET (self), "analysis-panel");
   self->shown_threshold = NAN;
   self->shown_porosity = NAN;
@@ -1788,6 +1787,16 @@ document_busy_changed (PsAnalysisPanel *self)
 {
   if (self->deferred && !ps_document_get_busy (self->document) && self->resume_idle == 0)
     self->resume_idle = g_idle_add (resume_deferred, self);
+}
+
+GtkAdjustment *
+_ps_analysis_panel_get_adjustment (PsAnalysisPanel *self, const char *control)
+{
+  g_return_val_if_fail (PS_IS_ANALYSIS_PANEL (self), NULL);
+  for (int i = 0; i < N_DEBOUNCE; i++)
+    if (g_str_equal (self->debounce[i].action, control))
+      return self->debounce[i].adjustment;
+  g_return_val_if_reached (NULL);
 }
 
 GtkWidget *

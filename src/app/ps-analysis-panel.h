@@ -110,6 +110,10 @@ gboolean      _ps_analysis_panel_click       (PsAnalysisPanel *self,
                                               double           x,
                                               double           y,
                                               GdkModifierType  state);
+/* For tests: the adjustment of the threshold, smoothing or h control
+ * ("threshold", "smoothing", "h"), as a user moves it. */
+GtkAdjustment *_ps_analysis_panel_get_adjustment (PsAnalysisPanel *self,
+                                                  const char      *control);
 /* The folder of the last successful export (NULL: none). */
 const char   *ps_analysis_panel_get_last_export (PsAnalysisPanel *self);
 

@@ -174,14 +174,12 @@ screenshot_settled (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* --figure and --movie: the export ends the process, its failure sets the
+ * exit status. */
 static void
-figure_written (GObject *source, GAsyncResult *result, gpointer user_data)
+batch_export_done (PsApplication *self, gboolean ok, const GError *error)
 {
-  PsWindow *window = PS_WINDOW (source);
-  PsApplication *self = user_data;
-  g_autoptr (GError) error = NULL;
-
-  if (!ps_window_export_figure_finish (window, result, &error))
+  if (!ok)
     {
       g_printerr ("porescope: %s\n", error->message);
       if (self->exit_status == 0)
@@ -191,51 +189,56 @@ figure_written (GObject *source, GAsyncResult *result, gpointer user_data)
   g_application_release (G_APPLICATION (self));
 }
 
-static gboolean
-figure_settled (gpointer user_data)
+/* The window has settled: start the export unless opening the file failed. */
+static PsApplication *
+batch_export_start (PsWindow *window)
 {
-  PsWindow *window = user_data;
   PsApplication *self = PS_APPLICATION (gtk_window_get_application (GTK_WINDOW (window)));
 
   if (self->exit_status != 0)
     {
       g_application_quit (G_APPLICATION (self));
-      return G_SOURCE_REMOVE;
+      return NULL;
     }
   g_application_hold (G_APPLICATION (self));
-  ps_window_export_figure (window, self->figure_path, &self->figure_options, figure_written, self);
+  return self;
+}
+
+static void
+figure_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok = ps_window_export_figure_finish (PS_WINDOW (source), result, &error);
+
+  batch_export_done (user_data, ok, error);
+}
+
+static gboolean
+figure_settled (gpointer user_data)
+{
+  PsApplication *self = batch_export_start (user_data);
+
+  if (self != NULL)
+    ps_window_export_figure (user_data, self->figure_path, &self->figure_options, figure_written, self);
   return G_SOURCE_REMOVE;
 }
 
 static void
 movie_written (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  PsApplication *self = user_data;
   g_autoptr (GError) error = NULL;
+  gboolean ok = ps_movie_export_finish (result, &error) != 0;
 
-  if (ps_movie_export_finish (result, &error) == 0)
-    {
-      g_printerr ("porescope: %s\n", error->message);
-      if (self->exit_status == 0)
-        self->exit_status = 1;
-    }
-  g_application_quit (G_APPLICATION (self));
-  g_application_release (G_APPLICATION (self));
+  batch_export_done (user_data, ok, error);
 }
 
 static gboolean
 movie_settled (gpointer user_data)
 {
-  PsWindow *window = user_data;
-  PsApplication *self = PS_APPLICATION (gtk_window_get_application (GTK_WINDOW (window)));
+  PsApplication *self = batch_export_start (user_data);
 
-  if (self->exit_status != 0)
-    {
-      g_application_quit (G_APPLICATION (self));
-      return G_SOURCE_REMOVE;
-    }
-  g_application_hold (G_APPLICATION (self));
-  ps_window_export_movie (window, self->movie_path, &self->movie_options, movie_written, self);
+  if (self != NULL)
+    ps_window_export_movie (user_data, self->movie_path, &self->movie_options, movie_written, self);
   return G_SOURCE_REMOVE;
 }
 
