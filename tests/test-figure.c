@@ -20,6 +20,7 @@
 #include "ps-figure.h"
 #include "ps-movie.h"
 #include "ps-test-util.h"
+#include "ps-ui-test-util.h"
 #include "ps-volume-io.h"
 #include "ps-window.h"
 
@@ -68,13 +69,6 @@ make_pores (guint32 *n_objects)
   l->n_labels = next;
   *n_objects = next;
   return l;
-}
-
-static void
-spin (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
 }
 
 static gboolean
@@ -213,7 +207,7 @@ test_figure_formats (void)
   ps_document_set_overlay (doc, "pores", pores, PS_OVERLAY_PER_LABEL, PS_PHASE_PORES, 0, -1);
   g_action_group_change_action_state (actions, "show-overlays", g_variant_new_boolean (FALSE));
   g_action_group_activate_action (actions, "window", g_variant_new ("(dd)", 0.0, 1.0));
-  spin ();
+  ps_ui_test_spin ();
 
   ps_figure_options_init (&options);
   options.dpi = 150;
@@ -323,7 +317,7 @@ test_figure_formats (void)
   g_assert_true (contains (pdf_data + pdf_len - 8, 8, "%%EOF"));
 
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  ps_ui_test_spin ();
 }
 
 static void
@@ -345,7 +339,7 @@ test_figure_bad_path (void)
   g_error_free (error);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  ps_ui_test_spin ();
 }
 
 static void
@@ -457,7 +451,7 @@ test_movie_sweep_png (void)
   MovieWait w = { 0 };
 
   g_action_group_activate_action (ps_document_get_actions (doc), "window", g_variant_new ("(dd)", 0.0, 1.0));
-  spin ();
+  ps_ui_test_spin ();
   ps_movie_options_init (&o);
   o.kind = PS_MOVIE_SWEEP;
   o.n_frames = 7;
@@ -539,7 +533,7 @@ test_movie_sweep_png (void)
         }
   }
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  ps_ui_test_spin ();
 }
 
 /* A WebM rotation of 10 frames at 10 fps lasts 1 s (gst-discoverer) and
@@ -573,7 +567,7 @@ test_movie_rotate_webm (void)
   g_assert_no_error (w.error);
   g_assert_cmpuint (w.frames, ==, 10);
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  ps_ui_test_spin ();
 
   discoverer = g_find_program_in_path ("gst-discoverer-1.0");
   launch = g_find_program_in_path ("gst-launch-1.0");
@@ -655,7 +649,7 @@ test_movie_cancel (void)
       g_clear_pointer (&names, g_ptr_array_unref);
     }
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  ps_ui_test_spin ();
 }
 
 /* The window actions: win.export-figure (s) and win.export-movie (a{sv}). */
@@ -694,7 +688,7 @@ test_actions (void)
   /* Without a path they ask with a file chooser (its size, resolution,
    * frame and segmentation choices); the window closes it. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.export-figure", "s", ""));
-  spin ();
+  ps_ui_test_spin ();
   if (g_getenv ("PORESCOPE_SCREENSHOT_DIR") != NULL)
     {
       GListModel *tops = gtk_window_get_toplevels ();
@@ -718,10 +712,10 @@ test_actions (void)
     }
   g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (win), "win.export-movie",
                                                      g_variant_new_parsed ("{'kind': <'rotate'>}")));
-  spin ();
+  ps_ui_test_spin ();
   g_assert_null (ps_window_get_error (win));
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  ps_ui_test_spin ();
 }
 
 /* porescope --movie: a sweep of a file into PNG frames; bad options give 2. */
@@ -766,20 +760,9 @@ test_movie_cli (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
   int status;
 
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  if (g_getenv ("GSK_RENDERER") == NULL)
-    g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("XDG_DATA_HOME", ps_test_tmpdir (), TRUE);
-  gtk_test_init (&argc, &argv, NULL);
-
-  app = ps_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
+  app = ps_ui_test_init (&argc, &argv);
 
   g_test_add_func ("/figure/png-svg-pdf", test_figure_formats);
   g_test_add_func ("/figure/bad-extension", test_figure_bad_path);

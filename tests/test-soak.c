@@ -24,6 +24,7 @@
 #include "ps-application.h"
 #include "ps-export.h"
 #include "ps-test-util.h"
+#include "ps-ui-test-util.h"
 #include "ps-volume-io.h"
 #include "ps-window.h"
 
@@ -139,22 +140,9 @@ random_point_nm (PsVolume *v, guint64 r)
 }
 
 static void
-wait_idle (PsDocument *doc)
-{
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  while (ps_document_get_busy (doc))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static void
 checkpoint (PsWindow *win, PsDocument *doc, const Expect *e)
 {
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   PsVolume *v = ps_document_get_volume (doc);
   if (e->error_names != NULL)
     {
@@ -450,9 +438,9 @@ test_soak (void)
     g_autofree char *summary = g_build_filename (final_dir, "summary.json", NULL);
     g_assert_cmpint (g_mkdir_with_parents (final_dir, 0755), ==, 0);
     ps_document_set_volume (doc, fresh, "final", NULL);
-    wait_idle (doc);
+    ps_ui_test_wait_idle (doc);
     g_assert_true (try_analysis (win, "export", g_variant_new_string (final_dir)));
-    wait_idle (doc);
+    ps_ui_test_wait_idle (doc);
     g_assert_true (g_file_test (summary, G_FILE_TEST_IS_REGULAR));
   }
 
@@ -475,20 +463,9 @@ test_soak (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
   int status;
 
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  if (g_getenv ("GSK_RENDERER") == NULL)
-    g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("XDG_DATA_HOME", ps_test_tmpdir (), TRUE);
-  gtk_test_init (&argc, &argv, NULL);
-
-  app = ps_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
+  app = ps_ui_test_init (&argc, &argv);
 
   g_test_add_func ("/ui/soak/random-actions", test_soak);
   status = g_test_run ();

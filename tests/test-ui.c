@@ -22,6 +22,7 @@
 #include "ps-session-ui.h"
 #include "ps-slice-view-private.h"
 #include "ps-test-util.h"
+#include "ps-ui-test-util.h"
 #include "ps-volume-io.h"
 #include "ps-window.h"
 
@@ -55,25 +56,6 @@ make_volume (void)
   return v;
 }
 
-static void
-spin (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static void
-wait_idle (PsDocument *doc)
-{
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  while (ps_document_get_busy (doc))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  spin ();
-}
-
 static gboolean
 settled_cb (gpointer data)
 {
@@ -102,7 +84,7 @@ new_window_with_volume (void)
 
   gtk_window_present (GTK_WINDOW (win));
   ps_document_set_volume (ps_window_get_document (win), vol, "pattern", NULL);
-  wait_idle (ps_window_get_document (win));
+  ps_ui_test_wait_idle (ps_window_get_document (win));
   wait_settled (win);
   return win;
 }
@@ -255,7 +237,7 @@ static void
 destroy_window (PsWindow *win)
 {
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  ps_ui_test_spin ();
 }
 
 /* ---- tests ---------------------------------------------------------------------- */
@@ -596,7 +578,7 @@ test_open_file_and_malformed (void)
   g_assert_true (ps_volume_save (vol, good, NULL, NULL, &error));
   g_assert_no_error (error);
   ps_window_open_file (win, good_file, NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   wait_settled (win);
   loaded = ps_document_get_volume (doc);
   g_assert_nonnull (loaded);
@@ -610,7 +592,7 @@ test_open_file_and_malformed (void)
   /* A malformed file: an error naming it, and the old dataset stays. */
   g_assert_true (g_file_set_contents (bad, garbage, sizeof garbage, NULL));
   ps_window_open_file (win, bad_file, NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   wait_settled (win);
   g_assert_nonnull (ps_window_get_error (win));
   g_assert_nonnull (strstr (ps_window_get_error (win), "broken.mrc"));
@@ -624,12 +606,12 @@ test_open_file_and_malformed (void)
   /* A missing file too. */
   g_autoptr (GFile) missing = g_file_new_for_path ("/nonexistent/absent.tif");
   ps_window_open_file (win, missing, NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_nonnull (strstr (ps_window_get_error (win), "absent.tif"));
   g_assert_true (ps_document_get_volume (doc) == loaded);
   /* Opening a good file clears the error. */
   ps_window_open_file (win, good_file, NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_null (ps_window_get_error (win));
   destroy_window (win);
 }
@@ -669,7 +651,7 @@ test_session_round_trip (void)
   gtk_window_present (GTK_WINDOW (win));
   g_assert_true (ps_volume_save (vol, good, NULL, NULL, &error));
   ps_window_open_file (win, good_file, NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   wait_settled (win);
   PsBox box = { 2, 3, 4, 20, 16, 10 };
   ps_document_set_subvolume (doc, &box);
@@ -684,7 +666,7 @@ test_session_round_trip (void)
   PsDocument *doc2 = ps_window_get_document (win2);
   gtk_window_present (GTK_WINDOW (win2));
   ps_session_ui_open_path (GTK_WINDOW (win2), doc2, NULL, session);
-  wait_idle (doc2);
+  ps_ui_test_wait_idle (doc2);
   wait_settled (win2);
   PsVolume *loaded = ps_document_get_volume (doc2);
   g_assert_nonnull (loaded);
@@ -719,25 +701,25 @@ test_session_round_trip (void)
   g_autofree char *bad = g_build_filename (dir, "bad.porescope", NULL);
   g_assert_true (g_file_set_contents (bad, t1, (gssize) strlen (t1) / 2, NULL));
   ps_session_ui_open_path (GTK_WINDOW (win2), doc2, NULL, bad);
-  spin ();
+  ps_ui_test_spin ();
   AdwMessageDialog *dialog = find_message_dialog (win2);
   g_assert_nonnull (dialog);
   g_assert_true (g_str_has_prefix (adw_message_dialog_get_body (dialog), bad));
   g_assert_true (ps_document_get_volume (doc2) == loaded);
   gtk_window_destroy (GTK_WINDOW (dialog));
-  spin ();
+  ps_ui_test_spin ();
 
   /* The data moved: the session asks where it is now. */
   g_autofree char *moved = g_build_filename (dir, "moved", NULL);
   g_assert_cmpint (g_rename (data_dir, moved), ==, 0);
   ps_session_ui_open_path (GTK_WINDOW (win2), doc2, NULL, session);
-  spin ();
+  ps_ui_test_spin ();
   dialog = find_message_dialog (win2);
   g_assert_nonnull (dialog);
   g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "pattern.tif"));
   g_assert_true (adw_message_dialog_has_response (dialog, "locate"));
   adw_message_dialog_response (dialog, "cancel");
-  spin ();
+  ps_ui_test_spin ();
   g_assert_true (ps_document_get_volume (doc2) == loaded);
   destroy_window (win2);
   destroy_window (win);
@@ -822,7 +804,7 @@ test_run_job (void)
   g_assert_true (ps_document_get_job (doc) == a);
   /* A second job replaces the first: only its result arrives. */
   ps_document_run_job (doc, b, "Could not run the second", probe_done, &second, probe_free);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   while (first.freed == 0)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpint (first.done, ==, 0);
@@ -833,7 +815,7 @@ test_run_job (void)
   g_assert_null (ps_window_get_error (win));
 
   ps_document_run_job (doc, c, "Could not run the failing one", probe_done, &failing, probe_free);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_cmpint (failing.done, ==, 0);
   g_assert_cmpint (failing.freed, ==, 1);
   g_assert_cmpstr (ps_window_get_error (win), ==, "kernel.c: -3 is negative");
@@ -862,7 +844,7 @@ test_tilt_series (void)
   gtk_window_present (GTK_WINDOW (win));
   g_autoptr (GFile) file = g_file_new_for_path (stack);
   ps_window_open_file (win, file, tlt);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   wait_settled (win);
   g_assert_null (ps_window_get_error (win));
   ts = ps_document_get_tilt_series (doc);
@@ -890,7 +872,7 @@ test_demo (void)
 
   gtk_window_present (GTK_WINDOW (win));
   activate (win, "open-demo", NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   wait_settled (win);
   vol = ps_document_get_volume (doc);
   g_assert_nonnull (vol);
@@ -973,7 +955,7 @@ test_finalize (void)
   destroy_window (win);
   for (int i = 0; i < 50 && (w || doc || xy || yz || hist || p || side || box); i++)
     {
-      spin ();
+      ps_ui_test_spin ();
       g_usleep (2000);
     }
   g_assert_null (w);
@@ -996,13 +978,13 @@ test_preferences (void)
 
   /* Settings flow into the document, and the document's actions back. */
   g_settings_set_string (settings, "interpolation", "linear");
-  spin ();
+  ps_ui_test_spin ();
   g_assert_cmpint (ps_document_get_interpolation (doc), ==, PS_INTERPOLATION_LINEAR);
   activate (win, "interpolation", g_variant_new_string ("nearest"));
   interp = g_settings_get_string (settings, "interpolation");
   g_assert_cmpstr (interp, ==, "nearest");
   g_settings_set_string (settings, "pore-color", "#102030");
-  spin ();
+  ps_ui_test_spin ();
   g_autofree char *color = NULL;
   g_object_get (doc, "pore-color", &color, NULL);
   g_assert_cmpstr (color, ==, "#102030");
@@ -1074,21 +1056,9 @@ test_cli_screenshot (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
   int status;
 
-  /* Everything from the build tree, nothing from the user's session. */
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  if (g_getenv ("GSK_RENDERER") == NULL)
-    g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("XDG_DATA_HOME", ps_test_tmpdir (), TRUE);
-  gtk_test_init (&argc, &argv, NULL);
-
-  app = ps_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
+  app = ps_ui_test_init (&argc, &argv);
 
   g_test_add_func ("/ui/window/welcome", test_welcome);
   g_test_add_func ("/ui/views/slices-at-crosshair", test_views_show_slices);

@@ -35,6 +35,7 @@
 #include "ps-phantom.h"
 #include "ps-session-ui.h"
 #include "ps-test-util.h"
+#include "ps-ui-test-util.h"
 #include "ps-volume-io.h"
 #include "ps-window.h"
 
@@ -42,25 +43,6 @@ static PsApplication *app;
 static char *phantom_path;   /* a 64³ phantom (0.5 nm voxels) as TIFF */
 
 /* ---- fixtures --------------------------------------------------------------- */
-
-static void
-spin (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static void
-wait_idle (PsDocument *doc)
-{
-  gint64 deadline = g_get_monotonic_time () + 240 * G_USEC_PER_SEC;
-  while (ps_document_get_busy (doc))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  spin ();
-}
 
 static void
 make_phantom (void)
@@ -92,7 +74,7 @@ open_window (const char *path)
     }
   else
     ps_document_load_demo (doc);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_nonnull (ps_document_get_volume (doc));
   return win;
 }
@@ -101,7 +83,7 @@ static void
 destroy_window (PsWindow *win)
 {
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  ps_ui_test_spin ();
 }
 
 static void
@@ -229,7 +211,7 @@ test_threshold_separate_export (void)
   /* No smoothing: the first run (Otsu) gives the data to preview on. */
   activate (win, "analysis.smoothing", g_variant_new_double (0.0));
   g_assert_true (ps_document_get_busy (doc));
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_true (ps_analysis_panel_is_current (panel));
   otsu = ps_analysis_panel_get_threshold (panel);
   g_assert_true (isfinite (otsu));
@@ -274,7 +256,7 @@ test_threshold_separate_export (void)
         g_assert_cmpuint (carbon->labels->data[i] != 0, ==, in && !pore);
       }
   }
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_true (ps_analysis_panel_is_current (panel));
   g_assert_true (ps_analysis_panel_get_counts (panel, &n_pores, &n_carbon));
   g_assert_cmpuint (n_pores, >, 0);
@@ -297,7 +279,7 @@ test_threshold_separate_export (void)
 
   /* Export A = the CLI with the same parameters. */
   activate (win, "analysis.export", g_variant_new_string (gui_a));
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_cmpstr (ps_analysis_panel_get_last_export (panel), ==, gui_a);
   t_text = fmt17 (t);
   {
@@ -319,13 +301,13 @@ test_threshold_separate_export (void)
   activate (win, "analysis.smoothing", g_variant_new_double (0.3));
   activate (win, "analysis.otsu", NULL);
   activate (win, "analysis.h", g_variant_new_double (0.35));
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_true (ps_analysis_panel_is_current (panel));
   activate (win, "analysis.h", g_variant_new_double (0.6));
   /* Export while the run for h = 0.6 is in flight: it waits for it. */
   activate (win, "analysis.export", g_variant_new_string (gui_b));
-  wait_idle (doc);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_cmpstr (ps_analysis_panel_get_last_export (panel), ==, gui_b);
   {
     const char *const extra[] = { "--subvolume", "4,5,6:20x22x24", "--smooth", "0.3", "--threshold", "otsu",
@@ -362,10 +344,10 @@ test_seed_edits (void)
                                   g_variant_new ("(dddddd)", 4.0, 5.0, 6.0, 20.0, 22.0, 24.0));
   g_assert_true (ps_document_get_subvolume (doc, &box));
   activate (win, "analysis.smoothing", g_variant_new_double (0.0));
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   t = ps_analysis_panel_get_threshold (panel) * 0.97;
   activate (win, "analysis.threshold", g_variant_new_double (t));
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_true (ps_analysis_panel_get_counts (panel, &n0, &nc));
 
   /* A pore voxel near the box's centre (no smoothing: raw < t). */
@@ -395,7 +377,7 @@ test_seed_edits (void)
   g_action_group_change_action_state (actions, "seed-mode", g_variant_new_boolean (TRUE));
   g_assert_true (_ps_analysis_panel_click (panel, xy, wx, wy, 0));
   g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel), ==, 1);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
   g_assert_cmpuint (n, ==, n0 + 1);
   /* The manual seed is drawn where it was clicked. */
@@ -410,22 +392,22 @@ test_seed_edits (void)
 
   /* Ctrl-click: the object there loses its seeds. */
   g_assert_true (_ps_analysis_panel_click (panel, xy, wx, wy, GDK_CONTROL_MASK));
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
   g_assert_cmpuint (n, ==, n0);
   g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel), ==, 2);
 
   /* Undo, Redo, Undo. */
   activate (win, "analysis.undo-seed", NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
   g_assert_cmpuint (n, ==, n0 + 1);
   activate (win, "analysis.redo-seed", NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
   g_assert_cmpuint (n, ==, n0);
   activate (win, "analysis.undo-seed", NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel), ==, 1);
   g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
   g_assert_cmpuint (n, ==, n0 + 1);
@@ -467,7 +449,7 @@ test_seed_edits (void)
     g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel), ==, 1);   /* waits for the second object */
     g_assert_true (_ps_analysis_panel_click (panel, xy, bx, by, GDK_SHIFT_MASK));
     g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel), ==, 2);
-    wait_idle (doc);
+    ps_ui_test_wait_idle (doc);
     g_assert_true (ps_analysis_panel_get_counts (panel, &n, NULL));
     g_assert_cmpuint (n, ==, n0);
     pores = NULL;
@@ -480,7 +462,7 @@ test_seed_edits (void)
 
   /* Export = the CLI with the same edits as a --seeds file. */
   activate (win, "analysis.export", g_variant_new_string (gui));
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_cmpstr (ps_analysis_panel_get_last_export (panel), ==, gui);
   g_assert_true (ps_analysis_panel_save_edits (panel, seeds_csv, &error));
   g_assert_no_error (error);
@@ -516,13 +498,13 @@ test_seed_edits (void)
 
     gtk_window_present (GTK_WINDOW (win2));
     ps_session_ui_open_path (GTK_WINDOW (win2), doc2, NULL, session);
-    wait_idle (doc2);
+    ps_ui_test_wait_idle (doc2);
     g_assert_nonnull (ps_document_get_volume (doc2));
     g_assert_cmpuint (ps_analysis_panel_get_n_edits (panel2), ==, 2);
     g_assert_false (ps_analysis_panel_is_current (panel2));
     activate (win2, "analysis.export", g_variant_new_string (gui2));
-    wait_idle (doc2);
-    wait_idle (doc2);
+    ps_ui_test_wait_idle (doc2);
+    ps_ui_test_wait_idle (doc2);
     g_assert_cmpstr (ps_analysis_panel_get_last_export (panel2), ==, gui2);
     assert_same_files (gui, gui2);
     destroy_window (win2);
@@ -549,9 +531,9 @@ test_show_object (void)
   g_action_group_activate_action (ps_document_get_actions (doc), "subvolume-nm",
                                   g_variant_new ("(dddddd)", 8.0, 8.0, 8.0, 16.0, 16.0, 16.0));
   activate (win, "analysis.separate", NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   activate (win, "analysis.export", g_variant_new_string (dir));
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   /* Untouched controls are the CLI's defaults (smoothing 0.6 voxel, Otsu,
    * the default h): the same files as a CLI run without options. */
   {
@@ -603,7 +585,7 @@ test_show_object (void)
           }
       }
     gtk_column_view_sort_by_column (table, eqd, GTK_SORT_DESCENDING);
-    spin ();
+    ps_ui_test_spin ();
     activate (win, "analysis.show-object", g_variant_new_int32 (0));
     ps_document_get_crosshair (doc, c);
     for (int a = 0; a < 3; a++)
@@ -652,14 +634,14 @@ test_live_speed (void)
 
   g_assert_cmpuint (vol->nx * vol->ny * vol->nz, ==, 128 * 128 * 128);
   activate (win, "analysis.separate", NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   t0 = ps_analysis_panel_get_threshold (panel);
   for (int k = 0; k < 5; k++)
     {
       gint64 start = g_get_monotonic_time ();
       g_assert_true (ps_analysis_panel_preview_threshold (panel, t0 * (0.9 + 0.05 * k)));
       best = MIN (best, (double) (g_get_monotonic_time () - start) / 1000.0);
-      spin ();
+      ps_ui_test_spin ();
     }
   g_test_message ("threshold preview on 128³: %.1f ms (best of 5)", best);
   g_assert_cmpfloat (best, <, 100.0);
@@ -681,7 +663,7 @@ test_sliders_rest (void)
 
   activate (win, "analysis.smoothing", g_variant_new_double (0.0));
   activate (win, "analysis.separate", NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   for (int k = 0; k < 5; k++)
     gtk_adjustment_set_value (t, lo + (0.2 + 0.05 * k) * (hi - lo));
   gtk_adjustment_set_value (t, want_t);
@@ -724,7 +706,7 @@ test_waits_for_document_jobs (void)
   ps_document_load_demo (doc);
   g_assert_true (ps_document_get_busy (doc));
   activate (win, "analysis.separate", NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_true (ps_document_is_demo (doc));
   g_assert_cmpuint (ps_document_get_volume (doc)->nx, ==, 128);
   /* the request belonged to the replaced volume: dropped, nothing separated */
@@ -735,12 +717,12 @@ test_waits_for_document_jobs (void)
   ps_document_save (doc, save_file);
   g_assert_true (ps_document_get_busy (doc));
   activate (win, "analysis.export", g_variant_new_string (dir));
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   for (gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
        !g_file_test (summary, G_FILE_TEST_IS_REGULAR) && g_get_monotonic_time () < end;)
     {
       g_main_context_iteration (NULL, TRUE);
-      wait_idle (doc);
+      ps_ui_test_wait_idle (doc);
     }
   g_assert_true (g_file_test (saved, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (summary, G_FILE_TEST_IS_REGULAR));
@@ -839,7 +821,7 @@ test_screenshots (void)
   g_action_group_activate_action (ps_document_get_actions (doc), "subvolume-nm",
                                   g_variant_new ("(dddddd)", 16.0, 18.0, 14.0, 23.9, 29.6, 33.1));
   activate (win, "analysis.separate", NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   wait_settled (win);
   t = ps_analysis_panel_get_threshold (panel);
 
@@ -850,7 +832,7 @@ test_screenshots (void)
 
   /* Separate: back at Otsu's, the objects. */
   activate (win, "analysis.otsu", NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   /* The "Separate" heading at the top: the h slider, seeds and counts show. */
   scroll_to (heading (w, "Separate"));
   screenshot (win, "separate.png");
@@ -860,7 +842,7 @@ test_screenshots (void)
     GtkColumnView *table = GTK_COLUMN_VIEW (ps_analysis_panel_get_table (panel));
     g_autoptr (GtkColumnViewColumn) eqd = g_list_model_get_item (gtk_column_view_get_columns (table), 3);
     gtk_column_view_sort_by_column (table, eqd, GTK_SORT_DESCENDING);
-    spin ();
+    ps_ui_test_spin ();
     activate (win, "analysis.show-object", g_variant_new_int32 (0));
     scroll_to (heading (w, "Statistics"));
   }
@@ -871,20 +853,9 @@ test_screenshots (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
   int status;
 
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  if (g_getenv ("GSK_RENDERER") == NULL)
-    g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("XDG_DATA_HOME", ps_test_tmpdir (), TRUE);
-  gtk_test_init (&argc, &argv, NULL);
-
-  app = ps_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
+  app = ps_ui_test_init (&argc, &argv);
   make_phantom ();
 
   g_test_add_func ("/ui/analysis/threshold-separate-export", test_threshold_separate_export);

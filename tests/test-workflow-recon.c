@@ -23,6 +23,7 @@
 #include "ps-subvolume.h"
 #include "ps-subvolume-tool.h"
 #include "ps-test-util.h"
+#include "ps-ui-test-util.h"
 #include "ps-volume-io.h"
 #include "ps-wbp.h"
 #include "ps-window.h"
@@ -32,25 +33,6 @@ static char *stack_path;   /* the phantom's tilt series (TIFF) */
 static char *tlt_path;     /* its angles */
 
 /* ---- fixtures --------------------------------------------------------------- */
-
-static void
-spin (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static void
-wait_idle (PsDocument *doc)
-{
-  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-  while (ps_document_get_busy (doc))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  spin ();
-}
 
 /* A 48³ phantom (0.5 nm voxels) and its noise-free tilt series −60:60:4. */
 static void
@@ -100,7 +82,7 @@ new_window_with_volume (PsVolume *vol)
   PsWindow *win = ps_window_new (GTK_APPLICATION (app));
   gtk_window_present (GTK_WINDOW (win));
   ps_document_set_volume (ps_window_get_document (win), vol, "fixture", NULL);
-  wait_idle (ps_window_get_document (win));
+  ps_ui_test_wait_idle (ps_window_get_document (win));
   return win;
 }
 
@@ -129,7 +111,7 @@ static void
 destroy_window (PsWindow *win)
 {
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  ps_ui_test_spin ();
 }
 
 static GVariant *
@@ -210,14 +192,14 @@ test_recon_cancel_then_wbp (void)
       g_main_context_iteration (NULL, TRUE);
     }
   g_object_unref (job);
-  spin ();
+  ps_ui_test_spin ();
   g_assert_false (ps_document_get_busy (doc));
   g_assert_true (ps_document_get_volume (doc) == old);
   g_assert_null (ps_document_get_recon_info (doc));
   g_assert_null (ps_window_get_error (win));
 
   gtk_widget_activate_action_variant (GTK_WIDGET (win), "win.reconstruct", recon_params ("wbp", 0, 0));
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_assert_null (ps_window_get_error (win));
   g_assert_true (ps_document_get_volume (doc) != old);
   ps_wbp_params_init (&wp);
@@ -336,7 +318,7 @@ test_recon_sirt_responsive (void)
   g_signal_connect (run, "preview", G_CALLBACK (count_preview), &previews);
   ticker.job = ps_recon_run_get_job (run);
   source = g_timeout_add (10, tick_cb, &ticker);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_source_remove (source);
   g_test_message ("main loop: %u ticks; while reconstructing the longest gap was %.1f ms wall clock, "
                   "%.1f ms of main-thread CPU time; %.1f ms after (opening the result)", ticker.ticks,
@@ -458,14 +440,14 @@ test_recon_dialog (void)
         g_main_context_iteration (NULL, TRUE);
       maybe_screenshot (GTK_WIDGET (dialog), "reconstruct-preview.png");
     }
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   while (!gone)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (NULL, TRUE);
     }
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   ps_sirt_params_init (&sp, PS_ITERATIVE_SIRT);
   sp.iterations = shots ? 400 : 20;
   g_assert_cmpint (ps_sirt_run (&sp, ts, &expected, NULL, NULL, why, sizeof why), ==, PS_OK);
@@ -537,7 +519,7 @@ test_subvolume_nm_and_extract (void)
   ps_document_set_subvolume (doc, &expect);
   g_assert_true (g_action_group_get_action_enabled (actions, "extract-subvolume"));
   g_action_group_activate_action (actions, "extract-subvolume", NULL);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   {
     PsVolume *crop = ps_document_get_volume (doc);
     g_assert_cmpuint (crop->nx, ==, expect.nx);
@@ -647,7 +629,7 @@ test_subvolume_screenshot (void)
   PsDocument *doc = ps_window_get_document (win);
   gtk_window_present (GTK_WINDOW (win));
   ps_document_load_demo (doc);
-  wait_idle (doc);
+  ps_ui_test_wait_idle (doc);
   g_action_group_activate_action (ps_document_get_actions (doc), "subvolume-nm",
                                   g_variant_new ("(dddddd)", 16.0, 18.0, 14.0, 23.9, 29.6, 33.1));
   g_assert_true (ps_document_get_subvolume (doc, NULL));
@@ -659,20 +641,9 @@ test_subvolume_screenshot (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
   int status;
 
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  if (g_getenv ("GSK_RENDERER") == NULL)
-    g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("XDG_DATA_HOME", ps_test_tmpdir (), TRUE);
-  gtk_test_init (&argc, &argv, NULL);
-
-  app = ps_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
+  app = ps_ui_test_init (&argc, &argv);
   make_tilt_series ();
   /* Screenshots show settled widgets, not a stack caught mid-crossfade. */
   if (g_getenv ("PORESCOPE_SCREENSHOT_DIR") != NULL)
