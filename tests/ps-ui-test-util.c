@@ -44,3 +44,24 @@ ps_ui_test_wait_idle (PsDocument *doc)
     }
   ps_ui_test_spin ();
 }
+
+static gboolean
+settled_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+ps_ui_test_wait_settled (PsWindow *win)
+{
+  gboolean done = FALSE;
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+
+  ps_window_when_settled (win, settled_cb, &done);
+  while (!done)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}

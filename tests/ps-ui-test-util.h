@@ -7,6 +7,7 @@
 
 #include "ps-application.h"
 #include "ps-document.h"
+#include "ps-window.h"
 
 G_BEGIN_DECLS
 
@@ -20,5 +21,9 @@ void ps_ui_test_spin (void);
 
 /* Iterate until @doc has no job (at most 4 minutes), then spin. */
 void ps_ui_test_wait_idle (PsDocument *doc);
+
+/* Iterate until every view of @win has drawn its dataset, the 3D view's
+ * first frame included (ps_window_when_settled; at most 2 minutes). */
+void ps_ui_test_wait_settled (PsWindow *win);
 
 G_END_DECLS

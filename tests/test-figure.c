@@ -71,29 +71,15 @@ make_pores (guint32 *n_objects)
   return l;
 }
 
-static gboolean
-settled_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 static PsWindow *
 new_window_with_volume (void)
 {
   PsWindow *win = ps_window_new (GTK_APPLICATION (app));
   g_autoptr (PsVolume) vol = make_volume ();
-  gboolean done = FALSE;
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
 
   gtk_window_present (GTK_WINDOW (win));
   ps_document_set_volume (ps_window_get_document (win), vol, "pattern", NULL);
-  ps_window_when_settled (win, settled_cb, &done);
-  while (!done)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
+  ps_ui_test_wait_settled (win);
   return win;
 }
 

@@ -56,26 +56,6 @@ make_volume (void)
   return v;
 }
 
-static gboolean
-settled_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_settled (PsWindow *win)
-{
-  gboolean done = FALSE;
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  ps_window_when_settled (win, settled_cb, &done);
-  while (!done)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-}
-
 static PsWindow *
 new_window_with_volume (void)
 {
@@ -85,7 +65,7 @@ new_window_with_volume (void)
   gtk_window_present (GTK_WINDOW (win));
   ps_document_set_volume (ps_window_get_document (win), vol, "pattern", NULL);
   ps_ui_test_wait_idle (ps_window_get_document (win));
-  wait_settled (win);
+  ps_ui_test_wait_settled (win);
   return win;
 }
 
@@ -249,7 +229,7 @@ test_welcome (void)
   GActionGroup *doc_actions = ps_document_get_actions (ps_window_get_document (win));
 
   gtk_window_present (GTK_WINDOW (win));
-  wait_settled (win);
+  ps_ui_test_wait_settled (win);
   g_assert_cmpstr (ps_window_get_page (win), ==, "welcome");
   g_assert_null (ps_document_get_volume (ps_window_get_document (win)));
   g_assert_false (g_action_group_get_action_enabled (doc_actions, "crosshair"));
@@ -579,7 +559,7 @@ test_open_file_and_malformed (void)
   g_assert_no_error (error);
   ps_window_open_file (win, good_file, NULL);
   ps_ui_test_wait_idle (doc);
-  wait_settled (win);
+  ps_ui_test_wait_settled (win);
   loaded = ps_document_get_volume (doc);
   g_assert_nonnull (loaded);
   g_assert_cmpuint (loaded->nx, ==, NX);
@@ -593,7 +573,7 @@ test_open_file_and_malformed (void)
   g_assert_true (g_file_set_contents (bad, garbage, sizeof garbage, NULL));
   ps_window_open_file (win, bad_file, NULL);
   ps_ui_test_wait_idle (doc);
-  wait_settled (win);
+  ps_ui_test_wait_settled (win);
   g_assert_nonnull (ps_window_get_error (win));
   g_assert_nonnull (strstr (ps_window_get_error (win), "broken.mrc"));
   g_assert_true (ps_document_get_volume (doc) == loaded);
@@ -652,7 +632,7 @@ test_session_round_trip (void)
   g_assert_true (ps_volume_save (vol, good, NULL, NULL, &error));
   ps_window_open_file (win, good_file, NULL);
   ps_ui_test_wait_idle (doc);
-  wait_settled (win);
+  ps_ui_test_wait_settled (win);
   PsBox box = { 2, 3, 4, 20, 16, 10 };
   ps_document_set_subvolume (doc, &box);
   ps_document_set_window (doc, 0.125, 0.75);
@@ -667,7 +647,7 @@ test_session_round_trip (void)
   gtk_window_present (GTK_WINDOW (win2));
   ps_session_ui_open_path (GTK_WINDOW (win2), doc2, NULL, session);
   ps_ui_test_wait_idle (doc2);
-  wait_settled (win2);
+  ps_ui_test_wait_settled (win2);
   PsVolume *loaded = ps_document_get_volume (doc2);
   g_assert_nonnull (loaded);
   g_assert_cmpfloat (ps_volume_get (loaded, 5, 6, 7), ==, pattern (5, 6, 7));
@@ -739,7 +719,7 @@ test_cancel_load (void)
   g_assert_nonnull (ps_document_get_job (doc));
   activate (win, "cancel", NULL);
   g_assert_false (ps_document_get_busy (doc));
-  wait_settled (win);
+  ps_ui_test_wait_settled (win);
   g_assert_true (ps_document_get_volume (doc) == before);
   g_assert_null (ps_window_get_error (win));
   destroy_window (win);
@@ -845,7 +825,7 @@ test_tilt_series (void)
   g_autoptr (GFile) file = g_file_new_for_path (stack);
   ps_window_open_file (win, file, tlt);
   ps_ui_test_wait_idle (doc);
-  wait_settled (win);
+  ps_ui_test_wait_settled (win);
   g_assert_null (ps_window_get_error (win));
   ts = ps_document_get_tilt_series (doc);
   g_assert_nonnull (ts);
@@ -873,7 +853,7 @@ test_demo (void)
   gtk_window_present (GTK_WINDOW (win));
   activate (win, "open-demo", NULL);
   ps_ui_test_wait_idle (doc);
-  wait_settled (win);
+  ps_ui_test_wait_settled (win);
   vol = ps_document_get_volume (doc);
   g_assert_nonnull (vol);
   g_assert_true (ps_document_is_demo (doc));

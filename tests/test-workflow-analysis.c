@@ -733,26 +733,6 @@ test_waits_for_document_jobs (void)
 
 /* ---- screenshots --------------------------------------------------------------- */
 
-static gboolean
-settled_source (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_settled (PsWindow *win)
-{
-  gboolean done = FALSE;
-  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-  ps_window_when_settled (win, settled_source, &done);
-  while (!done)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-}
-
 /* Scroll the sidebar so @widget is at its top. (Call wait_settled() once
  * per window: it grows the window by the X11 frame each time.) */
 static void
@@ -822,7 +802,7 @@ test_screenshots (void)
                                   g_variant_new ("(dddddd)", 16.0, 18.0, 14.0, 23.9, 29.6, 33.1));
   activate (win, "analysis.separate", NULL);
   ps_ui_test_wait_idle (doc);
-  wait_settled (win);
+  ps_ui_test_wait_settled (win);
   t = ps_analysis_panel_get_threshold (panel);
 
   /* Segment: the live preview at a threshold a little above Otsu's. */

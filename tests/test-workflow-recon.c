@@ -86,27 +86,6 @@ new_window_with_volume (PsVolume *vol)
   return win;
 }
 
-static gboolean
-settled_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Every view has drawn the dataset (the 3D view's first frame included). */
-static void
-wait_settled (PsWindow *win)
-{
-  gboolean done = FALSE;
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  ps_window_when_settled (win, settled_cb, &done);
-  while (!done)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-}
-
 static void
 destroy_window (PsWindow *win)
 {
@@ -312,7 +291,7 @@ test_recon_sirt_responsive (void)
 
   /* A new window's first frames (software GL under Xvfb draws the 3D pane
    * in 100–500 ms) are not the reconstruction's: start once it is drawn. */
-  wait_settled (win);
+  ps_ui_test_wait_settled (win);
   run = ps_reconstruct_start (doc, recon_params ("sirt", 150, 1), NULL, &error);
   g_assert_no_error (error);
   g_signal_connect (run, "preview", G_CALLBACK (count_preview), &previews);
@@ -570,7 +549,7 @@ test_subvolume_handles (void)
   double x0, y0, x1, y1;
   gint32 b[6];
 
-  wait_settled (win);
+  ps_ui_test_wait_settled (win);
   boundary_point (xy, 0, 1, 10, 20, &x0, &y0);
   boundary_point (xy, 0, 1, 50, 60, &x1, &y1);
   g_assert_false (_ps_subvolume_tool_drag (xy, x0, y0, x1, y1, FALSE));
@@ -633,7 +612,7 @@ test_subvolume_screenshot (void)
   g_action_group_activate_action (ps_document_get_actions (doc), "subvolume-nm",
                                   g_variant_new ("(dddddd)", 16.0, 18.0, 14.0, 23.9, 29.6, 33.1));
   g_assert_true (ps_document_get_subvolume (doc, NULL));
-  wait_settled (win);
+  ps_ui_test_wait_settled (win);
   maybe_screenshot (adw_application_window_get_content (ADW_APPLICATION_WINDOW (win)), "subvolume.png");
   destroy_window (win);
 }
