@@ -23,6 +23,7 @@
 #include "ps-slice-view-private.h"
 #include "ps-test-util.h"
 #include "ps-ui-test-util.h"
+#include "ps-memory.h"
 #include "ps-volume-io.h"
 #include "ps-window.h"
 
@@ -596,6 +597,53 @@ test_open_file_and_malformed (void)
   destroy_window (win);
 }
 
+/* A float32 MRC larger than the memory limit opens read-only from the file
+ * (memory-mapped): the views show its voxels, no error; a 16-bit one, which
+ * would need converting, is refused with what it needs and the mapped one
+ * stays. */
+static void
+test_open_larger_than_memory (void)
+{
+  PsWindow *win = ps_window_new (GTK_APPLICATION (app));
+  PsDocument *doc = ps_window_get_document (win);
+  g_autoptr (PsVolume) vol = make_volume ();
+  g_autofree char *f32 = ps_test_tmp_path ("huge-f32.mrc");
+  g_autofree char *u16 = ps_test_tmp_path ("huge-u16.mrc");
+  g_autoptr (GFile) f32_file = g_file_new_for_path (f32);
+  g_autoptr (GFile) u16_file = g_file_new_for_path (u16);
+  g_autoptr (GError) error = NULL;
+  PsSaveOptions as_u16 = { PS_DTYPE_U16, TRUE, FALSE };
+  size_t old = ps_memory_get_limit ();
+  PsVolume *loaded;
+
+  gtk_window_present (GTK_WINDOW (win));
+  g_assert_true (ps_volume_save (vol, f32, NULL, NULL, &error));
+  g_assert_true (ps_volume_save (vol, u16, &as_u16, NULL, &error));
+  g_assert_no_error (error);
+
+  ps_memory_set_limit (64 * 1024);    /* the volume is 120 KiB */
+  ps_window_open_file (win, f32_file, NULL);
+  ps_ui_test_wait_idle (doc);
+  ps_ui_test_wait_settled (win);
+  loaded = ps_document_get_volume (doc);
+  g_assert_nonnull (loaded);
+  g_assert_null (ps_window_get_error (win));
+  g_assert_cmpuint (loaded->nx, ==, NX);
+  g_assert_cmpfloat (ps_volume_get (loaded, 5, 6, 7), ==, pattern (5, 6, 7));
+  activate (win, "show-crosshair", g_variant_new_boolean (FALSE));
+  activate (win, "window", g_variant_new ("(dd)", 0.0, 1.0));
+  check_view_pixels (win, PS_SLICE_XY, CHECK_GRAY);
+  check_view_pixels (win, PS_SLICE_YZ, CHECK_GRAY);
+
+  ps_window_open_file (win, u16_file, NULL);
+  ps_ui_test_wait_idle (doc);
+  g_assert_nonnull (ps_window_get_error (win));
+  g_assert_nonnull (strstr (ps_window_get_error (win), "huge-u16.mrc"));
+  g_assert_true (ps_document_get_volume (doc) == loaded);
+  ps_memory_set_limit (old);
+  destroy_window (win);
+}
+
 /* The message dialog over @win (NULL if none); closes it when @close. */
 static AdwMessageDialog *
 find_message_dialog (PsWindow *win)
@@ -1050,6 +1098,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/views/subvolume-and-seeds", test_subvolume_and_seeds);
   g_test_add_func ("/ui/window/open-and-malformed-file", test_open_file_and_malformed);
   g_test_add_func ("/ui/window/cancel-load", test_cancel_load);
+  g_test_add_func ("/ui/window/larger-than-memory", test_open_larger_than_memory);
   g_test_add_func ("/ui/session/round-trip", test_session_round_trip);
   g_test_add_func ("/ui/window/run-job", test_run_job);
   g_test_add_func ("/ui/window/tilt-series", test_tilt_series);
