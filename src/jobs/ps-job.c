@@ -486,7 +486,13 @@ pool_func (gpointer data, gpointer user_data)
    * iterating it by hand between iterations): the callback, the
    * notifications and the result would then reach the caller in the wrong
    * thread. Found by ThreadSanitizer. */
-  GMainContext *context = self->context;
+  /* Our own reference on the context until the source is released: once
+   * attached, the completion can run, the caller can drop the job and its
+   * context (ps_job_run_sync's private one), and g_source_unref() would
+   * then lock a freed context — with MALLOC_PERTURB_ a futex on garbage that
+   * blocked this pool thread for ever, so the next job never started (a
+   * rare hang of test-job under load). */
+  GMainContext *context = g_main_context_ref (self->context);
   GSource *source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, complete_cb, c, completion_free);
@@ -494,6 +500,7 @@ pool_func (gpointer data, gpointer user_data)
   tsan_release (c);   /* nothing of the job is touched here after this */
   g_source_attach (source, context);
   g_source_unref (source);
+  g_main_context_unref (context);
 }
 
 static GThreadPool *
