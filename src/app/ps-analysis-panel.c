@@ -1370,6 +1370,17 @@ source_fg (GtkWidget *widget, cairo_t *cr, double alpha)
   cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, fg.alpha * alpha);
 }
 
+/* A plot's caption, dimmed, at its top left. */
+static void
+draw_caption (GtkDrawingArea *area, cairo_t *cr, const char *text)
+{
+  g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), text);
+
+  source_fg (GTK_WIDGET (area), cr, 0.6);
+  cairo_move_to (cr, 4, 2);
+  pango_cairo_show_layout (cr, layout);
+}
+
 /* The smoothed subvolume's histogram (the sweep's differences: the sweep is
  * its cumulative distribution), pores left of the threshold in the pore
  * colour, carbon right of it in the carbon colour, and the threshold. */
@@ -1456,13 +1467,7 @@ draw_sweep (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer u
       cairo_arc (cr, x, y, 3.5, 0, 2 * G_PI);
       cairo_fill (cr);
     }
-  {
-    PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), _("porosity vs threshold"));
-    source_fg (GTK_WIDGET (area), cr, 0.6);
-    cairo_move_to (cr, 4, 2);
-    pango_cairo_show_layout (cr, layout);
-    g_object_unref (layout);
-  }
+  draw_caption (area, cr, _("porosity vs threshold"));
 }
 
 /* Object counts by equivalent diameter on the run's shared bins (the
@@ -1524,14 +1529,8 @@ draw_sizes (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer u
         g_object_unref (layout);
       }
   }
-  {
-    /* Translators: the size histogram's legend (short: the plot is about 300 px wide) */
-    PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), _("objects by eq. diameter (nm)"));
-    source_fg (GTK_WIDGET (area), cr, 0.6);
-    cairo_move_to (cr, 4, 2);
-    pango_cairo_show_layout (cr, layout);
-    g_object_unref (layout);
-  }
+  /* Translators: the size histogram's legend (short: the plot is about 300 px wide) */
+  draw_caption (area, cr, _("objects by eq. diameter (nm)"));
 }
 
 /* ---- document --------------------------------------------------------------------- */

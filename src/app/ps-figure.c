@@ -276,15 +276,14 @@ typedef enum
   TEXT_OUTLINE = 1 << 1,   /* white with a dark outline, for text over images */
 } TextStyle;
 
-/* Draw @text with its top-left (ax = 0), centre (0.5) or right (1) at x, y. */
-static void
-draw_text (cairo_t *cr, double x, double y, double ax, const char *text, double size, TextStyle style,
-           double angle)
+/* A layout of @text in Sans at @size (device units), unhinted so that the
+ * same text has the same width at every DPI; measured and drawn alike. */
+static PangoLayout *
+text_layout (cairo_t *cr, const char *text, double size, TextStyle style)
 {
-  g_autoptr (PangoLayout) layout = pango_cairo_create_layout (cr);
+  PangoLayout *layout = pango_cairo_create_layout (cr);
   PangoFontDescription *desc = pango_font_description_from_string ("Sans");
   cairo_font_options_t *fo = cairo_font_options_create ();
-  int w, h;
 
   cairo_font_options_set_hint_metrics (fo, CAIRO_HINT_METRICS_OFF);
   cairo_font_options_set_hint_style (fo, CAIRO_HINT_STYLE_NONE);
@@ -297,8 +296,18 @@ draw_text (cairo_t *cr, double x, double y, double ax, const char *text, double 
   pango_layout_set_font_description (layout, desc);
   pango_font_description_free (desc);
   pango_layout_set_text (layout, text, -1);
-  pango_layout_get_size (layout, &w, &h);
+  return layout;
+}
 
+/* Draw @text with its top-left (ax = 0), centre (0.5) or right (1) at x, y. */
+static void
+draw_text (cairo_t *cr, double x, double y, double ax, const char *text, double size, TextStyle style,
+           double angle)
+{
+  g_autoptr (PangoLayout) layout = text_layout (cr, text, size, style);
+  int w, h;
+
+  pango_layout_get_size (layout, &w, &h);
   cairo_save (cr);
   cairo_translate (cr, x, y);
   cairo_rotate (cr, angle);
@@ -324,15 +333,9 @@ draw_text (cairo_t *cr, double x, double y, double ax, const char *text, double 
 static double
 text_width (cairo_t *cr, const char *text, double size, TextStyle style)
 {
-  g_autoptr (PangoLayout) layout = pango_cairo_create_layout (cr);
-  PangoFontDescription *desc = pango_font_description_from_string ("Sans");
+  g_autoptr (PangoLayout) layout = text_layout (cr, text, size, style);
   int w, h;
-  pango_font_description_set_absolute_size (desc, size * PANGO_SCALE);
-  if (style & TEXT_BOLD)
-    pango_font_description_set_weight (desc, PANGO_WEIGHT_BOLD);
-  pango_layout_set_font_description (layout, desc);
-  pango_font_description_free (desc);
-  pango_layout_set_text (layout, text, -1);
+
   pango_layout_get_size (layout, &w, &h);
   return w / (double) PANGO_SCALE;
 }
