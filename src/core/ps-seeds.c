@@ -616,7 +616,11 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
 
   /* 2. Plateaus, in raster order of their first voxel: maxima become
    * basins; the others get pointers towards an exit (breadth-first from the
-   * voxels that have a higher neighbour). */
+   * voxels that have a higher neighbour). The search walks candidates only:
+   * an equal-key neighbour that has a higher neighbour is an exit, recorded
+   * but not walked through (walking on through exits explored whole level
+   * sets — entire d² = 1 shells — for one small plateau: this step took
+   * 1.0 s of a 256³ carbon phase, now 0.03 s, with the same seeds). */
   for (size_t z = 0; z < nz; z++)
     {
       if (ps_progress_cancelled (progress))
@@ -647,6 +651,8 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
           while (head < np)
             {
               size_t p = plateau[head++], nbr[26];
+              if ((S[p] & ~S_VIS) != S_CAND)
+                continue;   /* an exit: the plateau is left here, not explored further */
               int c = _ps_nbhd_of (&nb, p, nbr);
               for (int t = 0; t < c; t++)
                 {
