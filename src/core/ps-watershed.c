@@ -7,6 +7,303 @@
 #include <string.h>
 
 #include "ps-flood-private.h"
+#include "ps-label-private.h"
+
+/* ---- the queue ----------------------------------------------------------- */
+
+#define _PS_CHUNK 64
+#define _PS_NONE UINT32_MAX
+/* Bucket queues for keys up to this; beyond it a heap. */
+#define _PS_MAX_BUCKETS (1u << 22)
+
+typedef struct
+{
+  uint32_t next;             /* next chunk of the same bucket */
+  uint32_t rd, wr;           /* read and write positions */
+  uint32_t item[_PS_CHUNK];
+  uint32_t label[_PS_CHUNK]; /* the label the item carries */
+} _PsChunk;
+
+typedef struct
+{
+  uint32_t key;
+  uint64_t age;
+  uint64_t index;
+  uint32_t label;
+} _PsHeapItem;
+
+typedef struct
+{
+  bool buckets;
+  size_t count;
+  /* bucket queue */
+  uint32_t n_keys;
+  uint32_t *head, *tail;     /* per key: chunk indices, _PS_NONE = empty */
+  _PsChunk *chunks;
+  uint32_t n_chunks, cap_chunks, free_list;
+  uint32_t cur;              /* no key above cur is non-empty */
+  /* heap */
+  _PsHeapItem *heap;
+  size_t heap_cap;
+  uint64_t age;
+  bool failed;               /* an allocation failed */
+} _PsQueue;
+
+static inline PsStatus
+_ps_queue_init (_PsQueue *q, uint32_t max_key, bool integer_keys, size_t n_voxels)
+{
+  memset (q, 0, sizeof *q);
+  q->free_list = _PS_NONE;
+  /* Chunks hold 32-bit indices. */
+  q->buckets = integer_keys && max_key < _PS_MAX_BUCKETS && n_voxels < UINT32_MAX;
+  if (!q->buckets)
+    return PS_OK;
+  q->n_keys = max_key + 1;
+  if (ps_memory_check ((size_t) q->n_keys * 8) != PS_OK)
+    {
+      q->buckets = false;
+      return PS_ERROR_TOO_LARGE;
+    }
+  q->head = malloc ((size_t) q->n_keys * sizeof (uint32_t));
+  q->tail = malloc ((size_t) q->n_keys * sizeof (uint32_t));
+  if (q->head == NULL || q->tail == NULL)
+    {
+      free (q->head);
+      free (q->tail);
+      q->head = q->tail = NULL;
+      return PS_ERROR_NO_MEMORY;
+    }
+  memset (q->head, 0xff, (size_t) q->n_keys * sizeof (uint32_t));
+  memset (q->tail, 0xff, (size_t) q->n_keys * sizeof (uint32_t));
+  return PS_OK;
+}
+
+static inline void
+_ps_queue_free (_PsQueue *q)
+{
+  free (q->head);
+  free (q->tail);
+  free (q->chunks);
+  free (q->heap);
+  memset (q, 0, sizeof *q);
+}
+
+static inline uint32_t
+_ps_queue_new_chunk (_PsQueue *q)
+{
+  uint32_t c;
+  if (q->free_list != _PS_NONE)
+    {
+      c = q->free_list;
+      q->free_list = q->chunks[c].next;
+    }
+  else
+    {
+      if (q->n_chunks == q->cap_chunks)
+        {
+          size_t cap = q->cap_chunks ? (size_t) q->cap_chunks * 2 : 1024;
+          if (cap >= _PS_NONE || ps_memory_check (cap * sizeof (_PsChunk)) != PS_OK)
+            return _PS_NONE;
+          _PsChunk *nc = realloc (q->chunks, cap * sizeof (_PsChunk));
+          if (nc == NULL)
+            return _PS_NONE;
+          q->chunks = nc;
+          q->cap_chunks = (uint32_t) cap;
+        }
+      c = q->n_chunks++;
+    }
+  q->chunks[c].next = _PS_NONE;
+  q->chunks[c].rd = q->chunks[c].wr = 0;
+  return c;
+}
+
+/* Push voxel @index with @key and @label; false when memory ran out
+ * (q->failed). */
+static inline bool
+_ps_queue_push (_PsQueue *q, uint32_t key, size_t index, uint32_t label)
+{
+  if (q->buckets)
+    {
+      uint32_t t = q->tail[key];
+      if (t == _PS_NONE || q->chunks[t].wr == _PS_CHUNK)
+        {
+          uint32_t c = _ps_queue_new_chunk (q);
+          if (c == _PS_NONE)
+            {
+              q->failed = true;
+              return false;
+            }
+          if (t == _PS_NONE)
+            q->head[key] = c;
+          else
+            q->chunks[t].next = c;
+          q->tail[key] = t = c;
+        }
+      q->chunks[t].label[q->chunks[t].wr] = label;
+      q->chunks[t].item[q->chunks[t].wr++] = (uint32_t) index;
+      if (q->count == 0 || key > q->cur)
+        q->cur = key;
+      q->count++;
+      return true;
+    }
+  if (q->count == q->heap_cap)
+    {
+      size_t cap = q->heap_cap ? q->heap_cap * 2 : 4096;
+      if (ps_memory_check (cap * sizeof (_PsHeapItem)) != PS_OK)
+        {
+          q->failed = true;
+          return false;
+        }
+      _PsHeapItem *nh = realloc (q->heap, cap * sizeof (_PsHeapItem));
+      if (nh == NULL)
+        {
+          q->failed = true;
+          return false;
+        }
+      q->heap = nh;
+      q->heap_cap = cap;
+    }
+  _PsHeapItem it = { key, q->age++, index, label };
+  size_t i = q->count++;
+  while (i > 0)
+    {
+      size_t p = (i - 1) / 2;
+      _PsHeapItem *pp = &q->heap[p];
+      /* parent before it: larger key, or same key and older */
+      if (pp->key > it.key || (pp->key == it.key && pp->age < it.age))
+        break;
+      q->heap[i] = *pp;
+      i = p;
+    }
+  q->heap[i] = it;
+  return true;
+}
+
+/* The voxel @ahead places behind the next one to pop, when it sits in the
+ * same chunk of the top bucket (SIZE_MAX otherwise). */
+static inline size_t
+_ps_queue_peek (const _PsQueue *q, uint32_t ahead)
+{
+  if (!q->buckets || q->count == 0)
+    return SIZE_MAX;
+  uint32_t h = q->head[q->cur];
+  if (h == _PS_NONE)
+    return SIZE_MAX;
+  const _PsChunk *c = &q->chunks[h];
+  uint32_t pos = c->rd + ahead;
+  if (pos < c->wr)
+    return c->item[pos];
+  if (c->next == _PS_NONE)
+    return SIZE_MAX;
+  pos -= c->wr;
+  c = &q->chunks[c->next];
+  return pos < c->wr ? c->item[pos] : SIZE_MAX;
+}
+
+static inline bool
+_ps_queue_pop (_PsQueue *q, size_t *index, uint32_t *label)
+{
+  if (q->count == 0)
+    return false;
+  if (q->buckets)
+    {
+      while (q->head[q->cur] == _PS_NONE)
+        q->cur--;
+      uint32_t h = q->head[q->cur];
+      _PsChunk *c = &q->chunks[h];
+      *label = c->label[c->rd];
+      *index = c->item[c->rd++];
+      if (c->rd == c->wr)
+        {
+          /* Chunk drained: it is either full (the next one follows) or the
+           * tail (the bucket is now empty). Recycle it. */
+          q->head[q->cur] = c->next;
+          if (c->next == _PS_NONE)
+            q->tail[q->cur] = _PS_NONE;
+          c->next = q->free_list;
+          q->free_list = h;
+        }
+      q->count--;
+      return true;
+    }
+  _PsHeapItem top = q->heap[0];
+  _PsHeapItem last = q->heap[--q->count];
+  size_t i = 0, n = q->count;
+  for (;;)
+    {
+      size_t l = 2 * i + 1, r = l + 1, b = i;
+      _PsHeapItem *best = &last;
+      if (l < n && (q->heap[l].key > best->key || (q->heap[l].key == best->key && q->heap[l].age < best->age)))
+        {
+          b = l;
+          best = &q->heap[l];
+        }
+      if (r < n && (q->heap[r].key > best->key || (q->heap[r].key == best->key && q->heap[r].age < best->age)))
+        {
+          b = r;
+          best = &q->heap[r];
+        }
+      if (b == i)
+        break;
+      q->heap[i] = *best;
+      i = b;
+    }
+  if (n > 0)
+    q->heap[i] = last;
+  *index = (size_t) top.index;
+  *label = top.label;
+  return true;
+}
+
+/* ---- components ---------------------------------------------------------- */
+
+
+/* Voxel states in the label/scratch buffer during a flood: 0 outside the
+ * region, the component number c (< 2^29) while unlabelled, and
+ * _PS_LABELLED | id once a seed's or basin's flood reached it. */
+#define _PS_LABELLED 0x80000000u
+#define _PS_COMP_MASK 0x1fffffffu
+
+/* Connected components of the flood region into @S (numbers in raster
+ * order of first voxel) with their sizes (malloc'ed, n + 1 entries). The
+ * floods never cross components, so each can be flooded on its own:
+ * cache-local for the pores, and spread over threads. */
+static inline PsStatus
+_ps_flood_components (const PsGrid *g, const _PsFloodMap *m, int connectivity, int nt,
+                      uint32_t *S, uint32_t *n_comp, uint64_t **sizes, const PsProgress *progress)
+{
+  _PsRegion r;
+  if (m->mask != NULL)
+    r = (_PsRegion) { _PS_REGION_MASK, m->mask, false };
+  else if (m->d2 != NULL)
+    r = (_PsRegion) { _PS_REGION_U32, m->d2, false };
+  else
+    r = (_PsRegion) { _PS_REGION_F32, m->dnm, false };
+  PsStatus st = _ps_label_region (g, &r, connectivity, nt, S, n_comp, sizes, progress);
+  if (st == PS_OK && *n_comp > _PS_COMP_MASK)
+    {
+      free (*sizes);
+      *sizes = NULL;
+      return PS_ERROR_TOO_LARGE;
+    }
+  return st;
+}
+
+typedef struct
+{
+  uint64_t size;
+  uint32_t comp;
+} _PsCompOrder;
+
+static inline int
+_ps_comp_order_cmp (const void *a, const void *b)
+{
+  const _PsCompOrder *x = a, *y = b;
+  if (x->size != y->size)
+    return x->size > y->size ? -1 : 1;
+  return x->comp < y->comp ? -1 : x->comp > y->comp;
+}
+
 
 void
 ps_watershed_params_init (PsWatershedParams *params)
@@ -56,48 +353,165 @@ cmp_u32 (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
+/* ---- the frontier bitmap ----------------------------------------------------
+ *
+ * One bit per voxel, set while the voxel is in the region and not yet
+ * labelled, in rows padded by one voxel on every side (so a neighbourhood
+ * needs no bounds tests). Testing the 26 neighbours reads 9 words that stay
+ * in cache (1/32 of the label array), where reading the labels themselves
+ * fetched 9 rows of the label array from memory for every voxel: only the
+ * voxels actually labelled touch the label and distance arrays. Floods of
+ * different components may share a word, so bits are cleared atomically. */
+
+typedef struct
+{
+  uint64_t *bits;
+  size_t W;                  /* words per padded row */
+  size_t ny2;                /* ny + 2 */
+  int row[26], col[26];      /* per neighbour: row 0 … 8 (dz, dy) and bit 0 … 2 (dx) */
+} Frontier;
+
+static inline uint64_t *
+frontier_row (const Frontier *f, size_t y, size_t z)
+{
+  /* the padded row of voxel row (y − 1, z − 1) */
+  return f->bits + (z * f->ny2 + y) * f->W;
+}
+
+/* Clear voxel (x, y, z)'s bit. A plain load and store, not an atomic
+ * read-modify-write (a locked instruction waits for every pending store —
+ * the label writes that miss the cache — and took 14 % of the flood): a
+ * concurrent flood of another component clearing a bit of the same word may
+ * thus set this bit again, so a set bit only means "maybe unlabelled" and
+ * the label array decides; a clear bit is always right, since no bit is
+ * ever set after the start. */
+static inline void
+frontier_clear (const Frontier *f, size_t x, size_t y, size_t z)
+{
+  uint64_t *w = frontier_row (f, y + 1, z + 1) + ((x + 1) >> 6);
+  uint64_t v = __atomic_load_n (w, __ATOMIC_RELAXED);
+  __atomic_store_n (w, v & ~(1ull << ((x + 1) & 63)), __ATOMIC_RELAXED);
+}
+
+/* The 3 bits around x in each of the 9 rows around (y, z), into @rb;
+ * returns their union. */
+static inline uint32_t
+frontier_nbhd (const Frontier *f, size_t x, size_t y, size_t z, uint32_t rb[9])
+{
+  uint32_t any = 0;
+  const size_t w0 = x >> 6, sh = x & 63;   /* padded bit x = voxel x − 1 */
+  for (int r = 0; r < 9; r++)
+    {
+      const uint64_t *row = frontier_row (f, y + (size_t) (r % 3), z + (size_t) (r / 3));
+      uint64_t v = __atomic_load_n (&row[w0], __ATOMIC_RELAXED) >> sh;
+      if (sh > 61)
+        v |= __atomic_load_n (&row[w0 + 1], __ATOMIC_RELAXED) << (64 - sh);
+      rb[r] = (uint32_t) v & 7u;
+      any |= rb[r];
+    }
+  return any;
+}
+
 /* Flood one component from its seeds (refs[0 … n), their groups already
  * mapped to output labels): highest distance first, FIFO among equal
  * distances, a voxel labelled when first queued (as skimage does without
  * watershed lines: a voxel cannot be reached at a better priority later).
- * FIFO keeps the tie order skimage's (value, age) heap has; the cost is
- * memory latency, so the neighbourhood of a voxel a few places ahead in the
- * queue is prefetched. */
-static bool
-flood_component (const _PsFloodMap *map, const _PsNbhd *nb, uint32_t *S, _PsQueue *q,
-                 uint32_t comp, const SeedRef *refs, size_t n, _PsWork *work)
+ * FIFO keeps the tie order skimage's (value, age) heap has. */
+/* Division by an invariant divisor through a 64×64→128-bit multiply with
+ * m = ⌈2^64 / d⌉, exact for dividends and divisors below 2^32 (plain
+ * division beyond): the flood decodes three voxel positions per step. */
+typedef struct
 {
+  uint64_t m;                /* 0: divide plainly */
+  size_t d;
+} Divider;
+
+static inline Divider
+divider_make (size_t d, size_t n)
+{
+  Divider v = { d > 1 && n <= UINT32_MAX ? UINT64_MAX / d + 1 : 0, d };
+  return v;
+}
+
+static inline size_t
+divide (Divider v, size_t i)
+{
+  return v.m != 0 ? (size_t) (((unsigned __int128) i * v.m) >> 64) : i / v.d;
+}
+
+/* Prefetch distances, in queue places: the frontier words of the voxel
+ * PREFETCH_FAR ahead, then the label and key lines of the frontier voxels
+ * around the one PREFETCH_NEAR ahead (what it will label). Measured on a
+ * 256³ carbon phase: 3/16 best; longer distances were slower. */
+#define PREFETCH_NEAR 3
+#define PREFETCH_FAR 16
+
+static bool
+flood_component (const _PsFloodMap *map, const _PsNbhd *nb, const Frontier *F, uint32_t *S,
+                 _PsQueue *q, uint32_t comp, const SeedRef *refs, size_t n, _PsWork *work)
+{
+  const size_t nx = nb->nx, ny = nb->ny;
+  const Divider dx = divider_make (nx, nx * ny * nb->nz), dy = divider_make (ny, nx * ny * nb->nz);
   const void *keys = map->d2 ? (const void *) map->d2 : (const void *) map->dnm;
   for (size_t s = 0; s < n; s++)
     {
       size_t idx = refs[s].index;
       if (S[idx] != comp)
         continue;   /* two seeds on one voxel: the first in list order wins */
-      S[idx] = _PS_LABELLED | refs[s].group;
-      if (!_ps_queue_push (q, _ps_flood_key (map, idx), idx))
+      size_t t = idx / nx;
+      frontier_clear (F, idx % nx, t % ny, t / ny);
+      uint32_t l = _PS_LABELLED | refs[s].group;
+      S[idx] = l;
+      if (!_ps_queue_push (q, _ps_flood_key (map, idx), idx, l))
         return false;
     }
   size_t popped = 0, p;
-  uint32_t kp;
-  while (_ps_queue_pop (q, &p, &kp))
+  uint32_t l, rb[9];
+  while (_ps_queue_pop (q, &p, &l))
     {
       if ((++popped & 0xffff) == 0 && _ps_work_stop (work))
         {
-          while (_ps_queue_pop (q, &p, &kp))
+          while (_ps_queue_pop (q, &p, &l))
             ;
           return true;
         }
-      _ps_prefetch_nbhd (nb, _ps_queue_peek (q, 6), S, keys);
-      uint32_t l = S[p];
-      size_t nbr[26];
-      int c = _ps_nbhd_of (nb, p, nbr);
-      for (int t = 0; t < c; t++)
+      /* The voxels the flood will label a few pops ahead are (mostly) the
+       * frontier around the voxel queued there: fetch their label and key
+       * lines now, since the flood's cost is waiting for them. */
+      size_t a2 = _ps_queue_peek (q, PREFETCH_FAR);
+      if (a2 != SIZE_MAX)
         {
-          size_t r = nbr[t];
-          if (S[r] != comp)
+          size_t at = divide (dx, a2), ax = a2 - at * nx, az = divide (dy, at), ay = at - az * ny;
+          for (int r = 0; r < 9; r++)
+            __builtin_prefetch (frontier_row (F, ay + (size_t) (r % 3), az + (size_t) (r / 3)) + (ax >> 6), 0, 3);
+        }
+      size_t a = _ps_queue_peek (q, PREFETCH_NEAR);
+      if (a != SIZE_MAX)
+        {
+          size_t at = divide (dx, a), az = divide (dy, at);
+          if (frontier_nbhd (F, a - at * nx, at - az * ny, az, rb) != 0)
+            for (int k = 0; k < nb->n; k++)
+              if ((rb[F->row[k]] >> F->col[k]) & 1u)
+                {
+                  size_t r = (size_t) ((long) a + nb->lin[k]);
+                  __builtin_prefetch (S + r, 1, 0);
+                  __builtin_prefetch ((const uint32_t *) keys + r, 0, 0);
+                }
+        }
+      const size_t t = divide (dx, p), x = p - t * nx, z = divide (dy, t), y = t - z * ny;
+      if (frontier_nbhd (F, x, y, z, rb) == 0)
+        continue;
+      for (int k = 0; k < nb->n; k++)
+        {
+          if (!((rb[F->row[k]] >> F->col[k]) & 1u))
             continue;
+          size_t r = (size_t) ((long) p + nb->lin[k]);
+          if (S[r] != comp)
+            continue;   /* labelled: its bit had been set again by a neighbouring flood */
+          frontier_clear (F, x + (size_t) F->col[k] - 1, y + (size_t) (F->row[k] % 3) - 1,
+                          z + (size_t) (F->row[k] / 3) - 1);
           S[r] = l;
-          if (!_ps_queue_push (q, _ps_flood_key (map, r), r))
+          if (!_ps_queue_push (q, _ps_flood_key (map, r), r, l))
             return false;
         }
     }
@@ -126,6 +540,8 @@ ps_watershed_run (const PsWatershedParams *params, const PsGrid *grid, const PsD
   uint32_t *groups = NULL, *seed_first = NULL, *rank = NULL;
   uint64_t *sizes = NULL;
   _PsCompOrder *order = NULL;
+  Frontier F;
+  memset (&F, 0, sizeof F);
   bool failed = false;
 
   st = _ps_flood_map_init (&map, dist, mask, n, nt, &max_key);
@@ -207,6 +623,41 @@ ps_watershed_run (const PsWatershedParams *params, const PsGrid *grid, const PsD
     }
   qsort (order, n_order, sizeof *order, _ps_comp_order_cmp);
 
+  /* The frontier: every region voxel, before any is labelled. */
+  const size_t nx = grid->nx, ny = grid->ny, nz = grid->nz;
+  size_t fbytes;
+  F.W = (nx + 2 + 63) / 64;
+  F.ny2 = ny + 2;
+  if (!ps_size_mul3 (F.W * 8, ny + 2, nz + 2, &fbytes) || ps_memory_check (fbytes) != PS_OK)
+    {
+      st = PS_ERROR_TOO_LARGE;
+      goto out;
+    }
+  F.bits = ps_aligned_alloc (fbytes);
+  if (F.bits == NULL)
+    {
+      st = PS_ERROR_NO_MEMORY;
+      goto out;
+    }
+  for (int k = 0; k < nb.n; k++)
+    {
+      F.row[k] = (nb.off[k][2] + 1) * 3 + (nb.off[k][1] + 1);
+      F.col[k] = nb.off[k][0] + 1;
+    }
+#pragma omp parallel for schedule(static) num_threads(nt)
+  for (size_t zz = 0; zz < nz + 2; zz++)
+    for (size_t yy = 0; yy < ny + 2; yy++)
+      {
+        uint64_t *row = F.bits + (zz * (ny + 2) + yy) * F.W;
+        memset (row, 0, F.W * 8);
+        if (zz == 0 || yy == 0 || zz > nz || yy > ny)
+          continue;
+        const uint32_t *s = S + ((zz - 1) * ny + (yy - 1)) * nx;
+        for (size_t x = 0; x < nx; x++)
+          if (s[x] != 0)
+            row[(x + 1) >> 6] |= 1ull << ((x + 1) & 63);
+      }
+
   _PsWork work;
   _ps_work_init (&work, progress, "Watershed", 0.25, 0.95, n_order);
 #pragma omp parallel num_threads(nt) reduction(|:failed)
@@ -220,7 +671,7 @@ ps_watershed_run (const PsWatershedParams *params, const PsGrid *grid, const PsD
         if (failed || _ps_work_stop (&work))
           continue;
         uint32_t c = order[o].comp;
-        if (!flood_component (&map, &nb, S, &q, c, refs + seed_first[c],
+        if (!flood_component (&map, &nb, &F, S, &q, c, refs + seed_first[c],
                               seed_first[c + 1] - seed_first[c], &work))
           failed = true;
         _ps_work_item_done (&work);
@@ -252,6 +703,7 @@ ps_watershed_run (const PsWatershedParams *params, const PsGrid *grid, const PsD
   st = PS_OK;
 
 out:
+  ps_aligned_free (F.bits);
   free (refs);
   free (groups);
   free (seed_first);
