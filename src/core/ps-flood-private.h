@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ps-flood-private.h: what the seeds, basins and watershed share (not
+/* ps-flood-private.h: what the seeds and the watershed share (not
  * public): keys, regions and neighbourhoods on a distance map.
  *
  * Keys. Flooding order comes from a uint32 key per voxel, larger = earlier:
