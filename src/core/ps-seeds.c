@@ -520,6 +520,7 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
       {
         if (failed || _ps_work_stop (&w1))
           continue;
+        Vec cz = { NULL, 0, 0 };   /* filled here, stored once: neighbouring slices' Vecs share cache lines */
         for (size_t y = 0; y < ny && !failed; y++)
           {
             const size_t row = (z * ny + y) * nx;
@@ -591,13 +592,14 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
                       }
                   }
                 S[i] = code;
-                if (code == S_CAND && !vec_push (&cand[z], &i, sizeof i))
+                if (code == S_CAND && !vec_push (&cz, &i, sizeof i))
                   {
                     failed = true;
                     break;
                   }
               }
           }
+        cand[z] = cz;
         _ps_work_item_done (&w1);
       }
     free (rbest);
@@ -771,21 +773,49 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
 
   /* 4. Edges between basins: for each voxel and each later neighbour of
    * another basin, level = the lower key; per voxel only the highest level
-   * per neighbouring basin is kept. */
+   * per neighbouring basin is kept. Most voxels lie inside one basin: in
+   * interior rows a vectorised pass over the later neighbour rows marks the
+   * few voxels that have a neighbour of another basin, and only those are
+   * looked at one by one. */
   _PsWork w4;
   _ps_work_init (&w4, progress, "Finding seeds", 0.55, 0.85, nz);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) reduction(|:failed)
+#pragma omp parallel num_threads(nt) reduction(|:failed)
+  {
+  uint8_t *mark = nx > 2 ? malloc (nx) : NULL;
+  if (nx > 2 && mark == NULL)
+    failed = true;
+#pragma omp for schedule(dynamic, 1)
   for (size_t z = 0; z < nz; z++)
     {
       if (failed || _ps_work_stop (&w4))
         continue;
-      for (size_t i = z * slice; i < (z + 1) * slice && !failed; i++)
+      Vec ez = { NULL, 0, 0 };
+      for (size_t y = 0; y < ny && !failed; y++)
+      {
+      const size_t row = (z * ny + y) * nx;
+      const bool fast = mark != NULL && y > 0 && y + 1 < ny && z + 1 < nz;
+      if (fast)
         {
+          const uint32_t *c = S + row;
+          memset (mark, 0, nx);
+          for (int t = 0; t < nb.n; t++)
+            {
+              if (nb.lin[t] < 0)
+                continue;
+              const uint32_t *q = c + nb.lin[t];
+              for (size_t x = 1; x + 1 < nx; x++)
+                mark[x] |= (uint8_t) ((q[x] != c[x]) & (q[x] != 0));
+            }
+        }
+      for (size_t i = row; i < row + nx && !failed; i++)
+        {
+          if (fast && i > row && i + 1 < row + nx && !mark[i - row])
+            continue;
           uint32_t v = S[i];
           if (v == 0)
             continue;
           const uint32_t bi = v & ~S_RES, k = _ps_flood_key (&map, i);
-          const size_t x = i % nx, y = (i / nx) % ny;
+          const size_t x = i - row;
           Edge e[26];
           int ne = 0;
           for (int t = 0; t < nb.n; t++)
@@ -810,14 +840,18 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
                 e[f].level = lv;
             }
           for (int f = 0; f < ne; f++)
-            if (!vec_push (&edges[z], &e[f], sizeof (Edge)))
+            if (!vec_push (&ez, &e[f], sizeof (Edge)))
               {
                 failed = true;
                 break;
               }
         }
+      }
+      edges[z] = ez;
       _ps_work_item_done (&w4);
     }
+  free (mark);
+  }
   if (failed)
     {
       st = PS_ERROR_NO_MEMORY;
