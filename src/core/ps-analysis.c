@@ -689,11 +689,11 @@ phase_edits (const Ctx *c, const uint8_t *mask, const double origin_nm[3], Flat 
 
 /* ---- running the two phases side by side ----------------------------- */
 
-/* Much of seeds/watershed is one flood per connected component, and the
- * carbon matrix is usually one component, so the phases are run
- * concurrently, each with half the threads: wall time ≈ max instead of sum.
- * Each kernel gives the same bits for any thread count, so this changes
- * nothing in the results. */
+/* The watershed is one flood per connected component, and the carbon
+ * matrix is usually one component, so the phases are run concurrently, each
+ * with half the threads: wall time ≈ max instead of sum (the larger phase's
+ * seeds, which are parallel, first with all threads). Each kernel gives the
+ * same bits for any thread count, so this changes nothing in the results. */
 
 typedef struct
 {
@@ -776,11 +776,11 @@ run_two (void (*fa) (void *), void *a, void (*fb) (void *), void *b, bool concur
   fb (b);
 }
 
-/* Seeds → watershed (→ edits → watershed) → measure (→ network) of one phase. */
+/* One phase, part 1: its label buffer, the h-maxima seeds and the seeds
+ * the edits add; *relabel when merges or removals follow the watershed. */
 static PhaseStage *
-run_phase (const Ctx *c, int phase, double h_nm, const PsDistanceMap *dist, const Flat *edits,
-           const PsVolume *raw, const uint8_t *exterior, const double origin_nm[3],
-           const PsProgress *progress, PsStatus *st)
+phase_seeds (const Ctx *c, double h_nm, const PsDistanceMap *dist, const Flat *edits,
+             const PsProgress *progress, bool *relabel, PsStatus *st)
 {
   PhaseStage *ps = calloc (1, sizeof *ps);
   if (ps == NULL)
@@ -815,7 +815,7 @@ run_phase (const Ctx *c, int phase, double h_nm, const PsDistanceMap *dist, cons
   if ((*st = ps_seeds_hmaxima (&hp, &c->grid, dist, NULL, ps->labels->data, &ps->seeds, &sp)) != PS_OK)
     goto fail;
 
-  bool relabel = false;
+  *relabel = false;
   for (size_t i = 0; i < edits->n;)
     {
       const double *e = edits->v + i;
@@ -828,11 +828,25 @@ run_phase (const Ctx *c, int phase, double h_nm, const PsDistanceMap *dist, cons
         }
       else
         {
-          relabel = true;
+          *relabel = true;
           i += e[0] == 2 ? 7 : 4;
         }
     }
+  return ps;
 
+fail:
+  phase_stage_unref (ps);
+  return NULL;
+}
+
+/* Part 2: watershed (→ merges and removals → watershed) → measure
+ * (→ network); false on failure (*st says why). */
+static bool
+phase_separate (PhaseStage *ps, const Ctx *c, int phase, const PsDistanceMap *dist, const Flat *edits,
+                bool relabel, const PsVolume *raw, const uint8_t *exterior, const double origin_nm[3],
+                const PsProgress *progress, PsStatus *st)
+{
+  PsProgress sp;
   PsWatershedParams wp;
   ps_watershed_params_init (&wp);
   wp.connectivity = c->p->connectivity;
@@ -840,7 +854,7 @@ run_phase (const Ctx *c, int phase, double h_nm, const PsDistanceMap *dist, cons
   uint32_t n_labels = 0;
   sp = ps_progress_sub (progress, 0.35, relabel ? 0.5 : 0.65);
   if ((*st = ps_watershed_run (&wp, &c->grid, dist, NULL, &ps->seeds, ps->labels->data, &n_labels, &sp)) != PS_OK)
-    goto fail;
+    return false;
 
   if (relabel)
     {
@@ -852,7 +866,7 @@ run_phase (const Ctx *c, int phase, double h_nm, const PsDistanceMap *dist, cons
             {
               *st = ps_seed_list_merge_at (&ps->seeds, &c->grid, ps->labels->data, e + 1, e + 4);
               if (*st == PS_ERROR_NO_MEMORY)
-                goto fail;
+                return false;
               ps->n_edits += *st == PS_OK;
               i += 7;
             }
@@ -883,7 +897,7 @@ run_phase (const Ctx *c, int phase, double h_nm, const PsDistanceMap *dist, cons
         }
       sp = ps_progress_sub (progress, 0.5, 0.65);
       if ((*st = ps_watershed_run (&wp, &c->grid, dist, NULL, &ps->seeds, ps->labels->data, &n_labels, &sp)) != PS_OK)
-        goto fail;
+        return false;
     }
   ps->labels->n_labels = n_labels;
 
@@ -897,20 +911,33 @@ run_phase (const Ctx *c, int phase, double h_nm, const PsDistanceMap *dist, cons
   memcpy (mp.origin_nm, origin_nm, sizeof mp.origin_nm);
   sp = ps_progress_sub (progress, 0.65, phase == 0 ? 0.85 : 1.0);
   if ((*st = ps_measure_run (&mp, &ps->objects, &sp)) != PS_OK)
-    goto fail;
+    return false;
   if (phase == 0)
     {
       PsNetworkParams np = { .labels = ps->labels, .distance = dist, .objects = ps->objects, .n_threads = c->threads };
       sp = ps_progress_sub (progress, 0.85, 1.0);
       if ((*st = ps_network_run (&np, &ps->network, &sp)) != PS_OK)
-        goto fail;
+        return false;
     }
   *st = PS_OK;
-  return ps;
+  return true;
+}
 
-fail:
-  phase_stage_unref (ps);
-  return NULL;
+/* Seeds → watershed (→ edits → watershed) → measure (→ network) of one phase. */
+static PhaseStage *
+run_phase (const Ctx *c, int phase, double h_nm, const PsDistanceMap *dist, const Flat *edits,
+           const PsVolume *raw, const uint8_t *exterior, const double origin_nm[3],
+           const PsProgress *progress, PsStatus *st)
+{
+  bool relabel;
+  PhaseStage *ps = phase_seeds (c, h_nm, dist, edits, progress, &relabel, st);
+  if (ps != NULL &&
+      !phase_separate (ps, c, phase, dist, edits, relabel, raw, exterior, origin_nm, progress, st))
+    {
+      phase_stage_unref (ps);
+      ps = NULL;
+    }
+  return ps;
 }
 
 typedef struct
@@ -925,6 +952,8 @@ typedef struct
   const double *origin_nm;
   PsProgress progress;
   bool skip;                    /* reused: nothing to do */
+  PhaseStage *seeded;           /* seeds found already (phase_seeds), or NULL */
+  bool relabel;                 /* with seeded: phase_seeds' *relabel */
   PhaseStage *out;
   PsStatus st;
   double seconds;
@@ -937,9 +966,21 @@ phase_job (void *p)
   if (j->skip)
     return;
   double t = wtime ();
-  j->out = run_phase (&j->c, j->phase, j->h_nm, j->dist, j->edits, j->raw, j->exterior, j->origin_nm,
-                      &j->progress, &j->st);
-  j->seconds = wtime () - t;
+  if (j->seeded != NULL)
+    {
+      j->out = j->seeded;
+      j->seeded = NULL;
+      if (!phase_separate (j->out, &j->c, j->phase, j->dist, j->edits, j->relabel, j->raw, j->exterior,
+                           j->origin_nm, &j->progress, &j->st))
+        {
+          phase_stage_unref (j->out);
+          j->out = NULL;
+        }
+    }
+  else
+    j->out = run_phase (&j->c, j->phase, j->h_nm, j->dist, j->edits, j->raw, j->exterior, j->origin_nm,
+                        &j->progress, &j->st);
+  j->seconds += wtime () - t;
 }
 
 typedef struct
@@ -1417,7 +1458,6 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
     }
   {
     const bool both = dirty[0] && dirty[1] && c.threads > 1;
-    const int t0 = both ? c.threads / 2 : c.threads, t1 = both ? c.threads - c.threads / 2 : c.threads;
     PsProgress psub = ps_progress_sub (progress, 0.55, 0.97);
     ProgressPair pair;
     ProgressSlot slots[2];
@@ -1430,7 +1470,23 @@ ps_analysis_run (const PsAnalysisParams *params, const PsVolume *vol, const PsAn
           .edits = &edits[k], .raw = pv->raw, .exterior = k == 0 ? r->exterior : NULL,
           .origin_nm = r->origin_nm, .progress = jp[k], .skip = !dirty[k], .st = PS_OK,
         };
-        jobs[k].c.threads = k == 0 ? t0 : t1;
+      }
+    if (both)
+      {
+        /* The larger phase's watershed is the long pole: its flood of one
+         * giant component runs on one thread. So its seeds (parallel) come
+         * first with every thread; then its watershed runs beside the whole
+         * of the other phase, one thread each. */
+        const int big = 2 * r->n_pore_voxels > c.n ? 0 : 1;
+        PhaseJob *jb = &jobs[big];
+        double t = wtime ();
+        jb->seeded = phase_seeds (&jb->c, jb->h_nm, jb->dist, jb->edits, &jb->progress, &jb->relabel,
+                                  &jb->st);
+        jb->seconds = wtime () - t;
+        if (jb->seeded == NULL)
+          jb->skip = true;
+        for (int k = 0; k < 2; k++)
+          jobs[k].c.threads = k == big ? c.threads / 2 : c.threads - c.threads / 2;
       }
     run_two (phase_job, &jobs[0], phase_job, &jobs[1], both);
     pthread_mutex_destroy (&pair.mutex);
