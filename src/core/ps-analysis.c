@@ -414,8 +414,10 @@ smooth_box (PsSmoothKind kind, double sigma_nm, const PsVolume *vol, const PsBox
       hi[a] = o[a] + s[a] + m[a] < n[a] ? o[a] + s[a] + m[a] : n[a];
     }
   PsBox outer = { lo[0], lo[1], lo[2], hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2] };
-  PsVolume *tmp = ps_volume_crop (vol, &outer, st);
-  if (tmp == NULL)
+  /* No copies when the box (with its margin) is the whole volume. */
+  const bool whole = outer.nx == n[0] && outer.ny == n[1] && outer.nz == n[2];
+  PsVolume *tmp = whole ? NULL : ps_volume_crop (vol, &outer, st);
+  if (!whole && tmp == NULL)
     return NULL;
   PsVolume *f = ps_volume_new_uninit (outer.nx, outer.ny, outer.nz, st);
   if (f == NULL)
@@ -424,7 +426,7 @@ smooth_box (PsSmoothKind kind, double sigma_nm, const PsVolume *vol, const PsBox
       return NULL;
     }
   ps_volume_copy_geometry (f, vol);
-  *st = smooth_volume (kind, sigma_nm, tmp, f, threads, progress);
+  *st = smooth_volume (kind, sigma_nm, whole ? vol : tmp, f, threads, progress);
   ps_volume_unref (tmp);
   if (*st != PS_OK)
     {
@@ -432,6 +434,9 @@ smooth_box (PsSmoothKind kind, double sigma_nm, const PsVolume *vol, const PsBox
       return NULL;
     }
   PsBox inner = { o[0] - lo[0], o[1] - lo[1], o[2] - lo[2], s[0], s[1], s[2] };
+  if (inner.x0 == 0 && inner.y0 == 0 && inner.z0 == 0 && inner.nx == outer.nx && inner.ny == outer.ny &&
+      inner.nz == outer.nz)
+    return f;
   PsVolume *out = ps_volume_crop (f, &inner, st);
   ps_volume_unref (f);
   return out;
