@@ -9,7 +9,14 @@
 #include "ps-flood-private.h"
 #include "ps-label-private.h"
 
-/* ---- the queue ----------------------------------------------------------- */
+/* ---- the queue -----------------------------------------------------------
+ *
+ * A max-priority queue of voxel indices, each carrying its label, FIFO
+ * among equal keys. With squared distances the keys are small integers and
+ * the queue is a bucket queue: one FIFO of 64-item chunks per key, chunks
+ * recycled through a free list — O(1) per operation, memory proportional to
+ * the frontier. With float keys it is a binary heap ordered by (key,
+ * arrival), O(log n). */
 
 #define _PS_CHUNK 64
 #define _PS_NONE UINT32_MAX
@@ -256,7 +263,6 @@ _ps_queue_pop (_PsQueue *q, size_t *index, uint32_t *label)
 }
 
 /* ---- components ---------------------------------------------------------- */
-
 
 /* Voxel states in the label/scratch buffer during a flood: 0 outside the
  * region, the component number c (< 2^29) while unlabelled, and
