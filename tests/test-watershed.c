@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -267,6 +268,232 @@ test_threads_and_queues (void)
   g_free (b);
 }
 
+/* ---- the flood's definition, written plainly ---------------------------- */
+
+/* One FIFO per key (the squared distance), always the highest non-empty
+ * key first, a voxel labelled by the first popped neighbour (neighbours in
+ * the order faces, edges, corners, raster order within each), seeds pushed
+ * in voxel order (the first in list order wins a voxel); groups → labels
+ * 1 … G in group order, then one label per seedless component in raster
+ * order of its first voxel. Nothing of ps-watershed.c's queue, components
+ * or frontier bitmap: a reference for its exact output. */
+typedef struct
+{
+  size_t *v;
+  size_t len, rd, cap;
+} Fifo;
+
+static void
+fifo_push (Fifo *f, size_t i)
+{
+  if (f->len == f->cap)
+    {
+      f->cap = f->cap ? 2 * f->cap : 16;
+      f->v = g_renew (size_t, f->v, f->cap);
+    }
+  f->v[f->len++] = i;
+}
+
+static int
+cmp_u32 (const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+  return x < y ? -1 : x > y;
+}
+
+static int
+cmp_size_pair (const void *a, const void *b)
+{
+  const size_t *x = a, *y = b;
+  if (x[0] != y[0])
+    return x[0] < y[0] ? -1 : 1;
+  return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+static uint32_t
+reference_flood (const PsGrid *g, const uint32_t *d2, int conn, const PsSeedList *seeds, uint32_t *lab)
+{
+  const size_t nx = g->nx, ny = g->ny, nz = g->nz, n = ps_grid_n_voxels (g);
+  int off[26][3], nn = 0, maxl1 = conn == 6 ? 1 : conn == 18 ? 2 : 3;
+  for (int l1 = 1; l1 <= maxl1; l1++)
+    for (int dz = -1; dz <= 1; dz++)
+      for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++)
+          if (abs (dx) + abs (dy) + abs (dz) == l1)
+            {
+              off[nn][0] = dx;
+              off[nn][1] = dy;
+              off[nn][2] = dz;
+              nn++;
+            }
+  uint32_t mk = 0;
+  for (size_t i = 0; i < n; i++)
+    if (d2[i] != PS_EDT_INFINITE && d2[i] > mk)
+      mk = d2[i];
+#define KEY(i) (d2[i] == PS_EDT_INFINITE ? mk + 1 : d2[i])
+  /* groups present in the region → 1 … G */
+  uint32_t *groups = g_new (uint32_t, seeds->n + 1), ng = 0;
+  size_t (*order)[2] = g_malloc ((seeds->n + 1) * sizeof *order), no = 0;
+  for (size_t s = 0; s < seeds->n; s++)
+    {
+      const PsSeed *sd = &seeds->items[s];
+      if (sd->group == 0 || sd->x >= nx || sd->y >= ny || sd->z >= nz)
+        continue;
+      size_t i = (sd->z * ny + sd->y) * nx + sd->x;
+      if (d2[i] == 0)
+        continue;
+      groups[ng++] = sd->group;
+      order[no][0] = i;
+      order[no][1] = s;
+      no++;
+    }
+  qsort (groups, ng, sizeof *groups, cmp_u32);
+  uint32_t G = 0;
+  for (uint32_t k = 0; k < ng; k++)
+    if (G == 0 || groups[G - 1] != groups[k])
+      groups[G++] = groups[k];
+  qsort (order, no, sizeof *order, cmp_size_pair);
+  Fifo *q = g_new0 (Fifo, mk + 2);
+  uint32_t cur = 0;
+  size_t count = 0;
+  memset (lab, 0, n * 4);
+  for (size_t k = 0; k < no; k++)
+    {
+      size_t i = order[k][0];
+      if (lab[i] != 0)
+        continue;
+      uint32_t gr = seeds->items[order[k][1]].group, l = 0;
+      while (groups[l] != gr)
+        l++;
+      lab[i] = l + 1;
+      fifo_push (&q[KEY (i)], i);
+      cur = MAX (cur, KEY (i));
+      count++;
+    }
+  while (count > 0)
+    {
+      while (q[cur].rd == q[cur].len)
+        cur--;
+      size_t p = q[cur].v[q[cur].rd++];
+      count--;
+      size_t x = p % nx, y = (p / nx) % ny, z = p / (nx * ny);
+      for (int k = 0; k < nn; k++)
+        {
+          long xx = (long) x + off[k][0], yy = (long) y + off[k][1], zz = (long) z + off[k][2];
+          if (xx < 0 || yy < 0 || zz < 0 || xx >= (long) nx || yy >= (long) ny || zz >= (long) nz)
+            continue;
+          size_t r = ((size_t) zz * ny + (size_t) yy) * nx + (size_t) xx;
+          if (d2[r] == 0 || lab[r] != 0)
+            continue;
+          lab[r] = lab[p];
+          fifo_push (&q[KEY (r)], r);
+          cur = MAX (cur, KEY (r));
+          count++;
+        }
+    }
+  /* seedless components */
+  uint32_t next = G;
+  size_t *stack = g_new (size_t, n);
+  for (size_t i0 = 0; i0 < n; i0++)
+    {
+      if (d2[i0] == 0 || lab[i0] != 0)
+        continue;
+      size_t sp = 0;
+      lab[i0] = ++next;
+      stack[sp++] = i0;
+      while (sp > 0)
+        {
+          size_t p = stack[--sp], x = p % nx, y = (p / nx) % ny, z = p / (nx * ny);
+          for (int k = 0; k < nn; k++)
+            {
+              long xx = (long) x + off[k][0], yy = (long) y + off[k][1], zz = (long) z + off[k][2];
+              if (xx < 0 || yy < 0 || zz < 0 || xx >= (long) nx || yy >= (long) ny || zz >= (long) nz)
+                continue;
+              size_t r = ((size_t) zz * ny + (size_t) yy) * nx + (size_t) xx;
+              if (d2[r] != 0 && lab[r] == 0)
+                {
+                  lab[r] = next;
+                  stack[sp++] = r;
+                }
+            }
+        }
+    }
+#undef KEY
+  for (uint32_t k = 0; k < mk + 2; k++)
+    g_free (q[k].v);
+  g_free (q);
+  g_free (stack);
+  g_free (groups);
+  g_free (order);
+  return next;
+}
+
+/* Odd sizes (rows that cross 64-bit words, a row of 130), every
+ * connectivity, 1 and 3 threads, h-maxima seeds plus manual ones: off the
+ * maxima, two on one voxel, two of one group, one outside the region, and
+ * a seedless component (a ball far from any seed whose seeds were removed). */
+static void
+test_fifo_reference (void)
+{
+  const size_t dims[2][3] = { { 67, 45, 33 }, { 130, 9, 11 } };
+  for (int v = 0; v < 2; v++)
+    {
+      PsGrid g = ps_grid_make (dims[v][0], dims[v][1], dims[v][2], 1.0);
+      size_t n = ps_grid_n_voxels (&g);
+      Ball *b = random_balls (&g, 40, 2.0, 6.0, 5 + v);
+      uint8_t *m = balls_mask (&g, b, 40);
+      Dist sq = make_dist (&g, m, true);
+      const uint32_t *d2 = sq.map.dist2;
+      uint32_t *ref = g_malloc (n * 4), *got = g_malloc (n * 4);
+      for (int ci = 0; ci < 3; ci++)
+        {
+          const int conn = ci == 0 ? 6 : ci == 1 ? 18 : 26;
+          PsSeedList seeds;
+          ps_seed_list_init (&seeds);
+          PsHMaximaParams hp;
+          ps_hmaxima_params_init (&hp);
+          hp.h_nm = 0.5;
+          hp.connectivity = conn;
+          g_assert_cmpint (ps_seeds_hmaxima (&hp, &g, &sq.map, NULL, got, &seeds, NULL), ==, PS_OK);
+          g_assert_cmpuint (seeds.n, >, 3);
+          /* drop the last seed: its component may now be seedless */
+          seeds.n--;
+          PsTestRng r = { 77 + (guint64) ci };
+          uint32_t gnext = ps_seed_list_next_group (&seeds);
+          for (int k = 0; k < 12; k++)
+            {
+              PsSeed sd = { 0 };
+              sd.x = (uint32_t) (ps_test_rng_uniform (&r) * g.nx);
+              sd.y = (uint32_t) (ps_test_rng_uniform (&r) * g.ny);
+              sd.z = (uint32_t) (ps_test_rng_uniform (&r) * g.nz);
+              sd.group = k % 4 == 3 ? gnext - 1 : gnext++;   /* some join an existing group */
+              g_assert_cmpint (ps_seed_list_append (&seeds, &sd), ==, PS_OK);
+            }
+          PsSeed dup = seeds.items[0];
+          dup.group = gnext++;                               /* a second seed on seed 0's voxel */
+          g_assert_cmpint (ps_seed_list_append (&seeds, &dup), ==, PS_OK);
+          uint32_t nref = reference_flood (&g, d2, conn, &seeds, ref);
+          for (int threads = 1; threads <= 3; threads += 2)
+            {
+              PsWatershedParams wp;
+              ps_watershed_params_init (&wp);
+              wp.connectivity = conn;
+              wp.n_threads = threads;
+              uint32_t nl = 0;
+              g_assert_cmpint (ps_watershed_run (&wp, &g, &sq.map, NULL, &seeds, got, &nl, NULL), ==, PS_OK);
+              g_assert_cmpuint (nl, ==, nref);
+              g_assert_cmpmem (got, n * 4, ref, n * 4);
+            }
+          ps_seed_list_clear (&seeds);
+        }
+      g_free (ref);
+      g_free (got);
+      g_free (sq.buf);
+      g_free (m);
+      g_free (b);
+    }
+}
+
 /* Objects of a label volume that hold at least @min voxels. */
 static uint32_t
 count_objects (const uint32_t *l, size_t n, uint32_t n_labels, size_t min)
@@ -421,6 +648,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/seeds/rules", test_hmaxima_rules);
   g_test_add_func ("/core/watershed/spheres", test_spheres);
   g_test_add_func ("/core/watershed/threads-queues", test_threads_and_queues);
+  g_test_add_func ("/core/watershed/fifo-reference", test_fifo_reference);
   g_test_add_func ("/core/watershed/skimage", test_skimage);
   return g_test_run ();
 }
