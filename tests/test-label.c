@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ps-label.h"
+#include "ps-label-private.h"
 #include "ps-test-util.h"
 
 static uint8_t *
@@ -101,6 +102,57 @@ test_reference (void)
           }
 }
 
+/* The open-pore query: voxels whose component reaches one of the six
+ * faces, as bits, against the reference labelling. Odd sizes so rows and
+ * slices straddle 64-bit words; 1 and 3 threads. */
+static void
+test_faces (void)
+{
+  const size_t dims[][3] = { { 23, 17, 11 }, { 67, 5, 9 }, { 1, 30, 20 }, { 130, 3, 4 }, { 9, 9, 40 } };
+  const double densities[] = { 0.25, 0.45, 0.7 };
+  const int conns[] = { 6, 26 };
+  guint64 seed = 91;
+  for (size_t d = 0; d < G_N_ELEMENTS (dims); d++)
+    for (size_t r = 0; r < G_N_ELEMENTS (densities); r++)
+      for (size_t c = 0; c < 2; c++)
+        {
+          PsGrid g = ps_grid_make (dims[d][0], dims[d][1], dims[d][2], 1.0);
+          size_t n = ps_grid_n_voxels (&g), nw = (n + 63) / 64;
+          uint8_t *m = random_mask (n, densities[r], seed++);
+          uint32_t *ref = g_malloc (n * 4);
+          uint32_t nref = reference_label (&g, m, conns[c], false, ref);
+          uint8_t *face = g_malloc0 (nref + 1);
+          for (size_t z = 0; z < g.nz; z++)
+            for (size_t y = 0; y < g.ny; y++)
+              for (size_t x = 0; x < g.nx; x++)
+                if (x == 0 || y == 0 || z == 0 || x + 1 == g.nx || y + 1 == g.ny || z + 1 == g.nz)
+                  face[ref[(z * g.ny + y) * g.nx + x]] = 1;
+          face[0] = 0;
+          uint64_t *want = g_malloc0 (nw * 8), *got = g_malloc (nw * 8);
+          size_t n_open = 0;
+          for (size_t i = 0; i < n; i++)
+            if (face[ref[i]])
+              {
+                want[i / 64] |= 1ull << (i % 64);
+                n_open++;
+              }
+          _PsRegion region = { _PS_REGION_MASK, m, false };
+          for (int threads = 1; threads <= 3; threads += 2)
+            {
+              memset (got, 0xa5, nw * 8);   /* the call overwrites every word */
+              g_assert_cmpint (_ps_label_region_faces (&g, &region, conns[c], threads, got, NULL), ==, PS_OK);
+              g_assert_cmpmem (got, nw * 8, want, nw * 8);
+            }
+          g_test_message ("%zu×%zu×%zu density %.2f conn %d: %zu of %zu voxels open", dims[d][0], dims[d][1],
+                          dims[d][2], densities[r], conns[c], n_open, n);
+          g_free (want);
+          g_free (got);
+          g_free (face);
+          g_free (ref);
+          g_free (m);
+        }
+}
+
 static void
 test_edge (void)
 {
@@ -183,6 +235,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/core/label/reference", test_reference);
   g_test_add_func ("/core/label/edge", test_edge);
+  g_test_add_func ("/core/label/faces", test_faces);
   g_test_add_func ("/core/label/scipy", test_scipy);
   return g_test_run ();
 }

@@ -17,6 +17,7 @@
 #include "ps-filter.h"
 #include "ps-grid.h"
 #include "ps-label.h"
+#include "ps-label-private.h"
 #include "ps-memory.h"
 #include "ps-seeds.h"
 #include "ps-size.h"
@@ -485,85 +486,46 @@ exterior_full (const Ctx *c, const uint8_t *sub_mask, bool sub_is_full, const Ps
   const size_t nx = vol->nx, ny = vol->ny, nz = vol->nz;
   const size_t n = nx * ny * nz;
   size_t need;
-  if (!ps_size_mul (n, 5, &need))
+  /* the full mask, and at most one run (4 bytes) per two voxels */
+  if (!ps_size_mul (n, 3, &need))
     {
       *st = PS_ERROR_TOO_LARGE;
       return NULL;
     }
   if ((*st = ps_memory_check (need)) != PS_OK)
     return NULL;
-  Blob *bits = blob_new ((n + 63) / 64, sizeof (uint64_t), true, st);
+  Blob *bits = blob_new ((n + 63) / 64, sizeof (uint64_t), false, st);
   if (bits == NULL)
     return NULL;
   uint8_t *mask = NULL;
-  uint32_t *labels = NULL;
-  uint8_t *touch = NULL;
   if (!sub_is_full)
     {
       mask = ps_aligned_alloc (n);
       if (mask == NULL)
-        goto oom;
+        {
+          *st = PS_ERROR_NO_MEMORY;
+          goto fail;
+        }
       PsProgress sub = ps_progress_sub (progress, 0.0, 0.5);
       if ((*st = full_pore_mask (c, mask, &sub)) != PS_OK)
         goto fail;
     }
-  const uint8_t *m = sub_is_full ? sub_mask : mask;
-  labels = ps_aligned_alloc (n * sizeof (uint32_t));
-  if (labels == NULL)
-    goto oom;
-  PsLabelParams lp;
-  ps_label_params_init (&lp);
   /* Face adjacency: a pore is open through a channel at least one voxel
    * face wide. 26-adjacency would let pore voxels meeting only at an edge
    * or a corner — a wall one voxel thick seen diagonally — leak, and a
    * closed-cell foam would read as open (tested on the phantom, whose truth
-   * uses 6-adjacency too). */
-  lp.connectivity = 6;
-  lp.n_threads = c->threads;
+   * uses 6-adjacency too). The components touching a face are marked run
+   * by run, without a label array (4 bytes per voxel of the full volume). */
   PsGrid g = ps_grid_from_volume (vol);
-  uint32_t n_labels = 0;
+  _PsRegion region = { _PS_REGION_MASK, sub_is_full ? sub_mask : mask, false };
   PsProgress sub = ps_progress_sub (progress, 0.5, 0.95);
-  if ((*st = ps_label_run (&lp, &g, m, labels, &n_labels, &sub)) != PS_OK)
+  if ((*st = _ps_label_region_faces (&g, &region, 6, c->threads, bits->data, &sub)) != PS_OK)
     goto fail;
-  touch = calloc ((size_t) n_labels + 1, 1);
-  if (touch == NULL)
-    goto oom;
-  /* Components with a voxel on any of the six faces. */
-  for (size_t z = 0; z < nz; z++)
-    for (size_t y = 0; y < ny; y++)
-      {
-        const uint32_t *row = labels + (z * ny + y) * nx;
-        if (z == 0 || z + 1 == nz || y == 0 || y + 1 == ny)
-          for (size_t x = 0; x < nx; x++)
-            touch[row[x]] = 1;
-        else
-          {
-            touch[row[0]] = 1;
-            touch[row[nx - 1]] = 1;
-          }
-      }
-  touch[0] = 0;
-  uint64_t *b = bits->data;
-#pragma omp parallel for num_threads(c->threads) schedule(static)
-  for (size_t w = 0; w < (n + 63) / 64; w++)
-    {
-      uint64_t word = 0;
-      size_t i0 = w * 64, i1 = i0 + 64 < n ? i0 + 64 : n;
-      for (size_t i = i0; i < i1; i++)
-        word |= (uint64_t) touch[labels[i]] << (i - i0);
-      b[w] = word;
-    }
-  free (touch);
-  ps_aligned_free (labels);
   ps_aligned_free (mask);
   ps_progress_report (progress, 1.0, "Open pores");
   return bits;
 
-oom:
-  *st = PS_ERROR_NO_MEMORY;
 fail:
-  free (touch);
-  ps_aligned_free (labels);
   ps_aligned_free (mask);
   blob_unref (bits);
   return NULL;

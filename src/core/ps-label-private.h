@@ -30,3 +30,9 @@ typedef struct
 PsStatus _ps_label_region (const PsGrid *grid, const _PsRegion *region, int connectivity,
                            int n_threads, uint32_t *labels, uint32_t *n_labels,
                            uint64_t **sizes, const PsProgress *progress);
+
+/* Bit i of @bits ((nx·ny·nz + 63) / 64 words, overwritten): voxel i lies in
+ * the region and its component has a voxel on one of the grid's six faces.
+ * The components are not numbered voxel by voxel: no label array. */
+PsStatus _ps_label_region_faces (const PsGrid *grid, const _PsRegion *region, int connectivity,
+                                 int n_threads, uint64_t *bits, const PsProgress *progress);

@@ -245,20 +245,20 @@ link_runs (uint32_t *parent, const Run *a, size_t na, uint32_t na0, const Run *b
     }
 }
 
-PsStatus
-_ps_label_region (const PsGrid *grid, const _PsRegion *region, int connectivity, int nt,
-                  uint32_t *labels, uint32_t *n_labels, uint64_t **sizes,
-                  const PsProgress *progress)
+/* Passes 0 and 1 and the final numbering, shared by both outputs: the
+ * runs of every row (*j's row_start) and each run's component number 1 … n
+ * in raster order of first voxel (*j's parent); the caller frees both. */
+static PsStatus
+label_runs (const PsGrid *grid, const _PsRegion *region, int connectivity, int nt,
+            const PsProgress *progress, LabelJob *out_job, uint32_t *n_components)
 {
   const size_t nx = grid->nx, ny = grid->ny, nz = grid->nz, n_rows = ny * nz;
   size_t bytes;
   LabelJob j = { nx, ny, nz, *region, NULL, NULL, { { 0 } }, 0 };
   j.n_nb = row_neighbours (connectivity, j.nb);
   PsStatus st = PS_OK;
-  uint64_t *row_start = NULL, *size = NULL;
+  uint64_t *row_start = NULL;
   uint32_t *parent = NULL;
-  if (sizes != NULL)
-    *sizes = NULL;
 
   if (!ps_size_mul (n_rows + 1, sizeof (uint64_t), &bytes) || ps_memory_check (bytes) != PS_OK)
     return PS_ERROR_TOO_LARGE;
@@ -267,7 +267,7 @@ _ps_label_region (const PsGrid *grid, const _PsRegion *region, int connectivity,
     return PS_ERROR_NO_MEMORY;
   j.row_start = row_start;
 
-  _PsWork w0, w1, w2;
+  _PsWork w0, w1;
   bool failed = false;
   _ps_work_init (&w0, progress, "Labelling", 0.0, 0.2, nz);
 
@@ -436,6 +436,37 @@ _ps_label_region (const PsGrid *grid, const _PsRegion *region, int connectivity,
   for (uint32_t r = 0; r < (uint32_t) n_runs; r++)
     parent[r] = parent[r] == r ? ++count : parent[parent[r]];
 
+  *n_components = count;
+  j.row_start = row_start;
+  j.parent = parent;
+  *out_job = j;
+  return PS_OK;
+
+out:
+  free (parent);
+  free (row_start);
+  return st;
+}
+
+PsStatus
+_ps_label_region (const PsGrid *grid, const _PsRegion *region, int connectivity, int nt,
+                  uint32_t *labels, uint32_t *n_labels, uint64_t **sizes,
+                  const PsProgress *progress)
+{
+  const size_t nx = grid->nx, nz = grid->nz, ny = grid->ny, nw = (nx + 63) / 64;
+  LabelJob j;
+  uint32_t count = 0;
+  uint64_t *size = NULL;
+  bool failed = false;
+  _PsWork w2;
+  if (sizes != NULL)
+    *sizes = NULL;
+  PsStatus st = label_runs (grid, region, connectivity, nt, progress, &j, &count);
+  if (st != PS_OK)
+    return st;
+  const uint64_t *row_start = j.row_start;
+  uint32_t *parent = j.parent;
+
   if (sizes != NULL)
     {
       size = calloc ((size_t) count + 1, sizeof (uint64_t));
@@ -510,7 +541,104 @@ _ps_label_region (const PsGrid *grid, const _PsRegion *region, int connectivity,
 out:
   free (size);
   free (parent);
-  free (row_start);
+  free ((void *) row_start);
+  return st;
+}
+
+/* Set bits [a, b) of @bits; words shared with another thread's rows are
+ * OR-ed atomically. */
+static inline void
+set_bit_range (uint64_t *bits, size_t a, size_t b)
+{
+  while (a < b)
+    {
+      size_t w = a >> 6, e = (w + 1) << 6 < b ? (w + 1) << 6 : b;
+      uint64_t m = (e - a == 64 ? ~0ull : ((1ull << (e - a)) - 1)) << (a & 63);
+      __atomic_fetch_or (&bits[w], m, __ATOMIC_RELAXED);
+      a = e;
+    }
+}
+
+PsStatus
+_ps_label_region_faces (const PsGrid *grid, const _PsRegion *region, int connectivity, int nt,
+                        uint64_t *bits, const PsProgress *progress)
+{
+  const size_t nx = grid->nx, ny = grid->ny, nz = grid->nz, nw = (nx + 63) / 64;
+  LabelJob j;
+  uint32_t count = 0;
+  bool failed = false;
+  uint8_t *touch = NULL;
+  PsStatus st = label_runs (grid, region, connectivity, nt, progress, &j, &count);
+  if (st != PS_OK)
+    return st;
+  touch = calloc ((size_t) count + 1, 1);
+  if (touch == NULL)
+    {
+      st = PS_ERROR_NO_MEMORY;
+      goto out;
+    }
+  memset (bits, 0, (nx * ny * nz + 63) / 64 * sizeof (uint64_t));
+
+  /* Components with a run on a face: every run of the rows on the y and z
+   * faces, the first and last runs of the others. */
+  for (int pass = 0; pass < 2 && !failed; pass++)
+    {
+      _PsWork w;
+      _ps_work_init (&w, progress, "Labelling", pass == 0 ? 0.6 : 0.8, pass == 0 ? 0.8 : 1.0, nz);
+#pragma omp parallel num_threads(nt) reduction(|:failed)
+      {
+        uint8_t *tmp = malloc (nx + 8);
+        uint64_t *w64 = malloc (nw * sizeof (uint64_t));
+        Run *runs = malloc ((nx / 2 + 2) * sizeof (Run));
+        if (tmp == NULL || w64 == NULL || runs == NULL)
+          failed = true;
+#pragma omp for schedule(dynamic, 4)
+        for (size_t z = 0; z < nz; z++)
+          {
+            if (failed || _ps_work_stop (&w))
+              continue;
+            for (size_t y = 0; y < ny; y++)
+              {
+                const size_t row = z * ny + y;
+                if (j.row_start[row + 1] == j.row_start[row])
+                  continue;
+                size_t nr = row_runs (&j, row, tmp, w64, runs);
+                const uint32_t *lab = j.parent + j.row_start[row];
+                if (pass == 0)
+                  {
+                    const bool face = z == 0 || y == 0 || z + 1 == nz || y + 1 == ny;
+                    for (size_t k = 0; k < nr; k++)
+                      if (face || runs[k].x0 == 0 || runs[k].x1 == nx)
+                        __atomic_store_n (&touch[lab[k]], 1, __ATOMIC_RELAXED);
+                  }
+                else
+                  for (size_t k = 0; k < nr; k++)
+                    if (__atomic_load_n (&touch[lab[k]], __ATOMIC_RELAXED))
+                      set_bit_range (bits, row * nx + runs[k].x0, row * nx + runs[k].x1);
+              }
+            _ps_work_item_done (&w);
+          }
+        free (tmp);
+        free (w64);
+        free (runs);
+      }
+      if (!failed && _ps_work_was_cancelled (&w))
+        {
+          st = PS_ERROR_CANCELLED;
+          goto out;
+        }
+    }
+  if (failed)
+    {
+      st = PS_ERROR_NO_MEMORY;
+      goto out;
+    }
+  ps_progress_report (progress, 1.0, "Labelling");
+
+out:
+  free (touch);
+  free (j.parent);
+  free ((void *) j.row_start);
   return st;
 }
 
