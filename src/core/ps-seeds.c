@@ -781,76 +781,76 @@ ps_seeds_hmaxima (const PsHMaximaParams *params, const PsGrid *grid, const PsDis
   _ps_work_init (&w4, progress, "Finding seeds", 0.55, 0.85, nz);
 #pragma omp parallel num_threads(nt) reduction(|:failed)
   {
-  uint8_t *mark = nx > 2 ? malloc (nx) : NULL;
-  if (nx > 2 && mark == NULL)
-    failed = true;
+    uint8_t *mark = nx > 2 ? malloc (nx) : NULL;
+    if (nx > 2 && mark == NULL)
+      failed = true;
 #pragma omp for schedule(dynamic, 1)
-  for (size_t z = 0; z < nz; z++)
-    {
-      if (failed || _ps_work_stop (&w4))
-        continue;
-      Vec ez = { NULL, 0, 0 };
-      for (size_t y = 0; y < ny && !failed; y++)
+    for (size_t z = 0; z < nz; z++)
       {
-      const size_t row = (z * ny + y) * nx;
-      const bool fast = mark != NULL && y > 0 && y + 1 < ny && z + 1 < nz;
-      if (fast)
-        {
-          const uint32_t *c = S + row;
-          memset (mark, 0, nx);
-          for (int t = 0; t < nb.n; t++)
-            {
-              if (nb.lin[t] < 0)
-                continue;
-              const uint32_t *q = c + nb.lin[t];
-              for (size_t x = 1; x + 1 < nx; x++)
-                mark[x] |= (uint8_t) ((q[x] != c[x]) & (q[x] != 0));
-            }
-        }
-      for (size_t i = row; i < row + nx && !failed; i++)
-        {
-          if (fast && i > row && i + 1 < row + nx && !mark[i - row])
-            continue;
-          uint32_t v = S[i];
-          if (v == 0)
-            continue;
-          const uint32_t bi = v & ~S_RES, k = _ps_flood_key (&map, i);
-          const size_t x = i - row;
-          Edge e[26];
-          int ne = 0;
-          for (int t = 0; t < nb.n; t++)
-            {
-              if (nb.lin[t] < 0)
-                continue;   /* each pair once: from its first voxel */
-              long xx = (long) x + nb.off[t][0], yy = (long) y + nb.off[t][1];
-              long zz = (long) z + nb.off[t][2];
-              if (xx < 0 || yy < 0 || xx >= (long) nx || yy >= (long) ny || zz >= (long) nz)
-                continue;
-              size_t r = (size_t) ((long) i + nb.lin[t]);
-              uint32_t vr = S[r];
-              if (vr == 0 || vr == v)
-                continue;
-              uint32_t kr = _ps_flood_key (&map, r), lv = kr < k ? kr : k, br = vr & ~S_RES;
-              int f = 0;
-              while (f < ne && e[f].b != br)
-                f++;
-              if (f == ne)
-                e[ne++] = (Edge) { lv, bi, br };
-              else if (lv > e[f].level)
-                e[f].level = lv;
-            }
-          for (int f = 0; f < ne; f++)
-            if (!vec_push (&ez, &e[f], sizeof (Edge)))
+        if (failed || _ps_work_stop (&w4))
+          continue;
+        Vec ez = { NULL, 0, 0 };
+        for (size_t y = 0; y < ny && !failed; y++)
+          {
+            const size_t row = (z * ny + y) * nx;
+            const bool fast = mark != NULL && y > 0 && y + 1 < ny && z + 1 < nz;
+            if (fast)
               {
-                failed = true;
-                break;
+                const uint32_t *c = S + row;
+                memset (mark, 0, nx);
+                for (int t = 0; t < nb.n; t++)
+                  {
+                    if (nb.lin[t] < 0)
+                      continue;
+                    const uint32_t *q = c + nb.lin[t];
+                    for (size_t x = 1; x + 1 < nx; x++)
+                      mark[x] |= (uint8_t) ((q[x] != c[x]) & (q[x] != 0));
+                  }
               }
-        }
+            for (size_t i = row; i < row + nx && !failed; i++)
+              {
+                if (fast && i > row && i + 1 < row + nx && !mark[i - row])
+                  continue;
+                uint32_t v = S[i];
+                if (v == 0)
+                  continue;
+                const uint32_t bi = v & ~S_RES, k = _ps_flood_key (&map, i);
+                const size_t x = i - row;
+                Edge e[26];
+                int ne = 0;
+                for (int t = 0; t < nb.n; t++)
+                  {
+                    if (nb.lin[t] < 0)
+                      continue;   /* each pair once: from its first voxel */
+                    long xx = (long) x + nb.off[t][0], yy = (long) y + nb.off[t][1];
+                    long zz = (long) z + nb.off[t][2];
+                    if (xx < 0 || yy < 0 || xx >= (long) nx || yy >= (long) ny || zz >= (long) nz)
+                      continue;
+                    size_t r = (size_t) ((long) i + nb.lin[t]);
+                    uint32_t vr = S[r];
+                    if (vr == 0 || vr == v)
+                      continue;
+                    uint32_t kr = _ps_flood_key (&map, r), lv = kr < k ? kr : k, br = vr & ~S_RES;
+                    int f = 0;
+                    while (f < ne && e[f].b != br)
+                      f++;
+                    if (f == ne)
+                      e[ne++] = (Edge) { lv, bi, br };
+                    else if (lv > e[f].level)
+                      e[f].level = lv;
+                  }
+                for (int f = 0; f < ne; f++)
+                  if (!vec_push (&ez, &e[f], sizeof (Edge)))
+                    {
+                      failed = true;
+                      break;
+                    }
+              }
+          }
+        edges[z] = ez;
+        _ps_work_item_done (&w4);
       }
-      edges[z] = ez;
-      _ps_work_item_done (&w4);
-    }
-  free (mark);
+    free (mark);
   }
   if (failed)
     {
