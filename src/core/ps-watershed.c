@@ -375,6 +375,7 @@ typedef struct
   size_t W;                  /* words per padded row */
   size_t ny2;                /* ny + 2 */
   int row[26], col[26];      /* per neighbour: row 0 … 8 (dz, dy) and bit 0 … 2 (dx) */
+  uint32_t order[9][8];      /* a row's 3 bits → those neighbours' bits in neighbour order */
 } Frontier;
 
 static inline uint64_t *
@@ -399,12 +400,14 @@ frontier_clear (const Frontier *f, size_t x, size_t y, size_t z)
   __atomic_store_n (w, v & ~(1ull << ((x + 1) & 63)), __ATOMIC_RELAXED);
 }
 
-/* The 3 bits around x in each of the 9 rows around (y, z), into @rb;
- * returns their union. */
+/* The unlabelled neighbours of voxel (x, y, z) as a mask with bit k for
+ * neighbour k (neighbourhood order): the 3 bits around x in each of the 9
+ * rows around (y, z), mapped by a table, so the flood visits only the
+ * neighbours that are there, in order, without a branch per neighbour. */
 static inline uint32_t
-frontier_nbhd (const Frontier *f, size_t x, size_t y, size_t z, uint32_t rb[9])
+frontier_nbhd (const Frontier *f, size_t x, size_t y, size_t z)
 {
-  uint32_t any = 0;
+  uint32_t mask = 0;
   const size_t w0 = x >> 6, sh = x & 63;   /* padded bit x = voxel x − 1 */
   for (int r = 0; r < 9; r++)
     {
@@ -412,17 +415,11 @@ frontier_nbhd (const Frontier *f, size_t x, size_t y, size_t z, uint32_t rb[9])
       uint64_t v = __atomic_load_n (&row[w0], __ATOMIC_RELAXED) >> sh;
       if (sh > 61)
         v |= __atomic_load_n (&row[w0 + 1], __ATOMIC_RELAXED) << (64 - sh);
-      rb[r] = (uint32_t) v & 7u;
-      any |= rb[r];
+      mask |= f->order[r][v & 7];
     }
-  return any;
+  return mask;
 }
 
-/* Flood one component from its seeds (refs[0 … n), their groups already
- * mapped to output labels): highest distance first, FIFO among equal
- * distances, a voxel labelled when first queued (as skimage does without
- * watershed lines: a voxel cannot be reached at a better priority later).
- * FIFO keeps the tie order skimage's (value, age) heap has. */
 /* Division by an invariant divisor through a 64×64→128-bit multiply with
  * m = ⌈2^64 / d⌉, exact for dividends and divisors below 2^32 (plain
  * division beyond): the flood decodes three voxel positions per step. */
@@ -447,9 +444,11 @@ divide (Divider v, size_t i)
 
 /* Prefetch distances, in queue places: the frontier words of the voxel
  * PREFETCH_FAR ahead, then the label and key lines of the frontier voxels
- * around the one PREFETCH_NEAR ahead (what it will label). Measured on a
- * 256³ carbon phase: 3/16 best; longer distances were slower. */
-#define PREFETCH_NEAR 3
+ * around the one PREFETCH_NEAR ahead (what it will label), as plain read
+ * prefetches (a write prefetch was slower). Measured on a 256³ carbon
+ * phase: 3–8 / 16–32 within noise of each other; 12 / 40 and longer were
+ * slower (the prefetches then wait for free fill buffers). */
+#define PREFETCH_NEAR 4
 #define PREFETCH_FAR 16
 
 static bool
@@ -472,7 +471,7 @@ flood_component (const _PsFloodMap *map, const _PsNbhd *nb, const Frontier *F, u
         return false;
     }
   size_t popped = 0, p;
-  uint32_t l, rb[9];
+  uint32_t l;
   while (_ps_queue_pop (q, &p, &l))
     {
       if ((++popped & 0xffff) == 0 && _ps_work_stop (work))
@@ -495,22 +494,17 @@ flood_component (const _PsFloodMap *map, const _PsNbhd *nb, const Frontier *F, u
       if (a != SIZE_MAX)
         {
           size_t at = divide (dx, a), az = divide (dy, at);
-          if (frontier_nbhd (F, a - at * nx, at - az * ny, az, rb) != 0)
-            for (int k = 0; k < nb->n; k++)
-              if ((rb[F->row[k]] >> F->col[k]) & 1u)
-                {
-                  size_t r = (size_t) ((long) a + nb->lin[k]);
-                  __builtin_prefetch (S + r, 1, 0);
-                  __builtin_prefetch ((const uint32_t *) keys + r, 0, 0);
-                }
+          for (uint32_t m = frontier_nbhd (F, a - at * nx, at - az * ny, az); m != 0; m &= m - 1)
+            {
+              size_t r = (size_t) ((long) a + nb->lin[__builtin_ctz (m)]);
+              __builtin_prefetch (S + r, 0, 3);
+              __builtin_prefetch ((const uint32_t *) keys + r, 0, 3);
+            }
         }
       const size_t t = divide (dx, p), x = p - t * nx, z = divide (dy, t), y = t - z * ny;
-      if (frontier_nbhd (F, x, y, z, rb) == 0)
-        continue;
-      for (int k = 0; k < nb->n; k++)
+      for (uint32_t m = frontier_nbhd (F, x, y, z); m != 0; m &= m - 1)
         {
-          if (!((rb[F->row[k]] >> F->col[k]) & 1u))
-            continue;
+          const int k = __builtin_ctz (m);
           size_t r = (size_t) ((long) p + nb->lin[k]);
           if (S[r] != comp)
             continue;   /* labelled: its bit had been set again by a neighbouring flood */
@@ -650,6 +644,14 @@ ps_watershed_run (const PsWatershedParams *params, const PsGrid *grid, const PsD
       F.row[k] = (nb.off[k][2] + 1) * 3 + (nb.off[k][1] + 1);
       F.col[k] = nb.off[k][0] + 1;
     }
+  for (int r = 0; r < 9; r++)
+    for (int bits = 0; bits < 8; bits++)
+      {
+        F.order[r][bits] = 0;
+        for (int k = 0; k < nb.n; k++)
+          if (F.row[k] == r && ((bits >> F.col[k]) & 1))
+            F.order[r][bits] |= 1u << k;
+      }
 #pragma omp parallel for schedule(static) num_threads(nt)
   for (size_t zz = 0; zz < nz + 2; zz++)
     for (size_t yy = 0; yy < ny + 2; yy++)
