@@ -395,6 +395,36 @@ smooth_volume (PsSmoothKind kind, double sigma_nm, const PsVolume *in, PsVolume 
   return ps_median3_run (&mp, in, out, progress);
 }
 
+/* For volumes that only borrow their data. */
+static void
+keep_data (void *data, void *user)
+{
+  (void) data;
+  (void) user;
+}
+
+/* Smooth slices [lo, hi) of @vol into @out (nx·ny·(hi − lo) floats),
+ * reading them in place: whole slices are contiguous, so nothing is
+ * cropped or copied. */
+static PsStatus
+smooth_slices (PsSmoothKind kind, double sigma_nm, const PsVolume *vol, size_t lo, size_t hi, float *out,
+               int threads, const PsProgress *progress)
+{
+  const size_t slice = vol->nx * vol->ny;
+  PsVolume *vin = ps_volume_new_wrap (vol->nx, vol->ny, hi - lo, (float *) vol->data + lo * slice, keep_data, NULL);
+  PsVolume *vout = ps_volume_new_wrap (vol->nx, vol->ny, hi - lo, out, keep_data, NULL);
+  PsStatus st = PS_ERROR_NO_MEMORY;
+  if (vin != NULL && vout != NULL)
+    {
+      ps_volume_copy_geometry (vin, vol);
+      ps_volume_copy_geometry (vout, vol);
+      st = smooth_volume (kind, sigma_nm, vin, vout, threads, progress);
+    }
+  ps_volume_unref (vin);
+  ps_volume_unref (vout);
+  return st;
+}
+
 /* Smooth @box of @vol exactly as smoothing the whole volume would: crop the
  * box plus the kernel's half-width on every side (where the volume has it),
  * filter, and keep the box. Inside the box every kernel tap then reads real
@@ -415,20 +445,18 @@ smooth_box (PsSmoothKind kind, double sigma_nm, const PsVolume *vol, const PsBox
       hi[a] = o[a] + s[a] + m[a] < n[a] ? o[a] + s[a] + m[a] : n[a];
     }
   PsBox outer = { lo[0], lo[1], lo[2], hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2] };
-  /* No copies when the box (with its margin) is the whole volume. */
-  const bool whole = outer.nx == n[0] && outer.ny == n[1] && outer.nz == n[2];
-  PsVolume *tmp = whole ? NULL : ps_volume_crop (vol, &outer, st);
-  if (!whole && tmp == NULL)
-    return NULL;
   PsVolume *f = ps_volume_new_uninit (outer.nx, outer.ny, outer.nz, st);
   if (f == NULL)
-    {
-      ps_volume_unref (tmp);
-      return NULL;
-    }
+    return NULL;
   ps_volume_copy_geometry (f, vol);
-  *st = smooth_volume (kind, sigma_nm, whole ? vol : tmp, f, threads, progress);
-  ps_volume_unref (tmp);
+  if (outer.nx == n[0] && outer.ny == n[1])
+    *st = smooth_slices (kind, sigma_nm, vol, lo[2], hi[2], f->data, threads, progress);
+  else
+    {
+      PsVolume *tmp = ps_volume_crop (vol, &outer, st);
+      *st = tmp != NULL ? smooth_volume (kind, sigma_nm, tmp, f, threads, progress) : *st;
+      ps_volume_unref (tmp);
+    }
   if (*st != PS_OK)
     {
       ps_volume_unref (f);
@@ -441,14 +469,6 @@ smooth_box (PsSmoothKind kind, double sigma_nm, const PsVolume *vol, const PsBox
   PsVolume *out = ps_volume_crop (f, &inner, st);
   ps_volume_unref (f);
   return out;
-}
-
-/* For volumes that only borrow their data. */
-static void
-keep_data (void *data, void *user)
-{
-  (void) data;
-  (void) user;
 }
 
 /* The full volume's pore mask, smoothed and thresholded slab by slab (a
@@ -466,10 +486,9 @@ full_pore_mask (const Ctx *c, uint8_t *mask, const PsProgress *progress)
     return ps_threshold_apply (vol->data, slice * nz, p->threshold, mask, c->threads, NULL);
 
   /* Slabs of whole slices, each smoothed with the kernel's margin of
-   * slices around it (what smooth_box would crop: the slab plus margin is
-   * a contiguous part of the volume, read in place) into one buffer that
-   * all slabs reuse — fresh buffers per slab had the kernel zero ~1.8 GB
-   * of pages for a 512³ volume. */
+   * slices around it (what smooth_box does, but into one buffer that all
+   * slabs reuse — fresh buffers per slab had the kernel zero ~1.8 GB of
+   * pages for a 512³ volume). */
   size_t slab = slice > 0 ? ((size_t) 1 << 23) / slice : 1;
   if (slab < 8)
     slab = 8;
@@ -493,21 +512,10 @@ full_pore_mask (const Ctx *c, uint8_t *mask, const PsProgress *progress)
         }
       size_t z1 = z0 + slab < nz ? z0 + slab : nz;
       size_t lo = z0 > mz ? z0 - mz : 0, hi = z1 + mz < nz ? z1 + mz : nz;
-      PsVolume *in = ps_volume_new_wrap (nx, ny, hi - lo, (float *) vol->data + lo * slice, keep_data, NULL);
-      PsVolume *out = ps_volume_new_wrap (nx, ny, hi - lo, buf, keep_data, NULL);
-      if (in == NULL || out == NULL)
-        st = PS_ERROR_NO_MEMORY;
-      else
-        {
-          ps_volume_copy_geometry (in, vol);
-          ps_volume_copy_geometry (out, vol);
-          st = smooth_volume (p->smooth, p->smooth_sigma_nm, in, out, c->threads, NULL);
-        }
+      st = smooth_slices (p->smooth, p->smooth_sigma_nm, vol, lo, hi, buf, c->threads, NULL);
       if (st == PS_OK)
         st = ps_threshold_apply (buf + (z0 - lo) * slice, slice * (z1 - z0), p->threshold, mask + z0 * slice,
                                  c->threads, NULL);
-      ps_volume_unref (in);
-      ps_volume_unref (out);
       ps_progress_report (progress, (double) z1 / (double) nz, "Open pores");
     }
   ps_aligned_free (buf);
