@@ -472,6 +472,13 @@ flood_component (const _PsFloodMap *map, const _PsNbhd *nb, const Frontier *F, u
     }
   size_t popped = 0, p;
   uint32_t l;
+  /* The neighbourhood masks read for the voxels looked ahead at, by voxel:
+   * popped a few steps later, a voxel reuses its mask. Bits only go from
+   * set to clear meanwhile (a voxel's bit clears when it is labelled), so
+   * the old mask holds every neighbour still unlabelled, and the label
+   * check below drops the rest. */
+  size_t seen_idx[8] = { SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX };
+  uint32_t seen_mask[8] = { 0 };
   while (_ps_queue_pop (q, &p, &l))
     {
       if ((++popped & 0xffff) == 0 && _ps_work_stop (work))
@@ -494,7 +501,10 @@ flood_component (const _PsFloodMap *map, const _PsNbhd *nb, const Frontier *F, u
       if (a != SIZE_MAX)
         {
           size_t at = divide (dx, a), az = divide (dy, at);
-          for (uint32_t m = frontier_nbhd (F, a - at * nx, at - az * ny, az); m != 0; m &= m - 1)
+          uint32_t ma = frontier_nbhd (F, a - at * nx, at - az * ny, az);
+          seen_idx[a & 7] = a;
+          seen_mask[a & 7] = ma;
+          for (uint32_t m = ma; m != 0; m &= m - 1)
             {
               size_t r = (size_t) ((long) a + nb->lin[__builtin_ctz (m)]);
               __builtin_prefetch (S + r, 0, 3);
@@ -502,12 +512,13 @@ flood_component (const _PsFloodMap *map, const _PsNbhd *nb, const Frontier *F, u
             }
         }
       const size_t t = divide (dx, p), x = p - t * nx, z = divide (dy, t), y = t - z * ny;
-      for (uint32_t m = frontier_nbhd (F, x, y, z); m != 0; m &= m - 1)
+      const uint32_t mp = seen_idx[p & 7] == p ? seen_mask[p & 7] : frontier_nbhd (F, x, y, z);
+      for (uint32_t m = mp; m != 0; m &= m - 1)
         {
           const int k = __builtin_ctz (m);
           size_t r = (size_t) ((long) p + nb->lin[k]);
           if (S[r] != comp)
-            continue;   /* labelled: its bit had been set again by a neighbouring flood */
+            continue;   /* labelled since the mask was read, or its bit set again by a neighbouring flood */
           frontier_clear (F, x + (size_t) F->col[k] - 1, y + (size_t) (F->row[k] % 3) - 1,
                           z + (size_t) (F->row[k] / 3) - 1);
           S[r] = l;
